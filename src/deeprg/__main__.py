@@ -1,0 +1,3 @@
+from deeprg.cli import main
+
+main()
