@@ -7,6 +7,6 @@ published results. See ``README.md`` and ``docs/``.
 
 __version__ = "0.1.0"
 
-from deeprg.errors import InputError  # noqa: E402
+from deeprg.errors import InputError
 
 __all__ = ["InputError", "__version__"]
