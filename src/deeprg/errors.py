@@ -17,26 +17,33 @@ class InputError(ValueError):
     """Bad user input. The message is one line naming the parameter and the allowed range."""
 
 
+def _fmt(value: Any) -> str:
+    """repr() of a value, with numpy scalars shown as plain Python numbers."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def check_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
     """Return ``float(value)`` if it is finite and > 0 (or >= 0 with ``allow_zero``)."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
+        raise InputError(f"{name} must be a number, got {_fmt(value)}") from None
     if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         rng = ">= 0" if allow_zero else "> 0"
-        raise InputError(f"{name} must be finite and {rng}, got {value!r}")
+        raise InputError(f"{name} must be finite and {rng}, got {_fmt(value)}")
     return v
 
 
 def check_int(name: str, value: Any, *, minimum: int = 1, maximum: int | None = None) -> int:
     """Return ``int(value)`` if it is an integer in ``[minimum, maximum]``."""
     if isinstance(value, bool) or not float(value).is_integer():
-        raise InputError(f"{name} must be an integer, got {value!r}")
+        raise InputError(f"{name} must be an integer, got {_fmt(value)}")
     v = int(value)
     if v < minimum or (maximum is not None and v > maximum):
         hi = "" if maximum is None else f" and <= {maximum}"
-        raise InputError(f"{name} must be an integer >= {minimum}{hi}, got {value!r}")
+        raise InputError(f"{name} must be an integer >= {minimum}{hi}, got {_fmt(value)}")
     return v
 
 
@@ -48,14 +55,14 @@ def check_in_range(
     ok = np.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
     if not ok:
         left, right = ("(" if lo_open else "["), (")" if hi_open else "]")
-        raise InputError(f"{name} must lie in {left}{lo}, {hi}{right}, got {value!r}")
+        raise InputError(f"{name} must lie in {left}{lo}, {hi}{right}, got {_fmt(value)}")
     return v
 
 
 def check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     """Return ``value`` if it is one of ``choices``."""
     if value not in choices:
-        raise InputError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        raise InputError(f"{name} must be one of {', '.join(map(str, choices))}; got {_fmt(value)}")
     return value
 
 

@@ -1,0 +1,61 @@
+"""Options shared by commands that take a data set and a network (bpkr, compare, ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from deeprg.cli.app import parse_floats, parse_ints
+
+DATA = typer.Option("teacher", "--data", help="Built-in data: teacher|template|digits|mnist.")
+TRAIN = typer.Option(None, "--train", help="Training .npz with arrays X (P x N0) and y (P).")
+TEST = typer.Option(None, "--test", help="Test .npz with arrays X and y.")
+P = typer.Option(60, "--P", help="Number of training examples.")
+P_TEST = typer.Option(1000, "--P-test", help="Number of test examples.")
+N0 = typer.Option(None, "--N0", help="Input dimension (teacher/template; fixed for images).")
+SEED = typer.Option(0, "--seed", help="Seed (data draw and any sampling).")
+CLASSES = typer.Option("0,1", "--classes", help="Two digit classes for digits/mnist, e.g. 3,8.")
+NOISE = typer.Option(None, "--noise", help="Label noise of the teacher data (default 0.3).")
+WIDTHS = typer.Option("60", "--widths", help="Hidden widths N_1,..,N_L (input side first).")
+SIGMA2 = typer.Option("1.0", "--sigma2", help="Prior variance: one value or L+1 values.")
+TEMPERATURE = typer.Option(0.05, "--temperature", "-T", help="Temperature T >= 0.")
+OUT = typer.Option(None, "--out", help="Write results to this netCDF file.")
+JSON = typer.Option(False, "--json", help="Print one JSON object to stdout.")
+
+
+def load_split(
+    data: str,
+    train: Path | None,
+    test: Path | None,
+    P: int,
+    P_test: int,
+    N0: int | None,
+    seed: int,
+    classes: str,
+    noise: float | None,
+):
+    """Build the DataSplit from either --train/--test files or a built-in --data set."""
+    from deeprg import data as dmod
+    from deeprg.errors import InputError
+
+    if (train is None) != (test is None):
+        raise InputError("--train and --test must be given together")
+    if train is not None and test is not None:
+        return dmod.split_from_npz(train, test)
+    opts: dict = {}
+    if data in ("digits", "mnist"):
+        cl = parse_ints("--classes", classes)
+        if len(cl) != 2:
+            raise InputError(f"--classes must name two digits, got {classes!r}")
+        opts["classes"] = tuple(cl)
+    if noise is not None:
+        if data != "teacher":
+            raise InputError("--noise applies to --data teacher only")
+        opts["noise"] = noise
+    return dmod.make_dataset(data, P=P, P_test=P_test, N0=N0, seed=seed, **opts)
+
+
+def network(widths: str, sigma2: str) -> tuple[list[int], list[float]]:
+    """Parse --widths and --sigma2."""
+    return parse_ints("--widths", widths), parse_floats("--sigma2", sigma2)

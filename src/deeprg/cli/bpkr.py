@@ -1,0 +1,56 @@
+"""``deeprg bpkr``: BPKR theory for a deep linear network on a data set (bpkr.md §2–4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from deeprg.cli import _options as o
+from deeprg.cli.app import app
+
+
+@app.command()
+def bpkr(
+    data: str = o.DATA,
+    train: Path | None = o.TRAIN,
+    test: Path | None = o.TEST,
+    P: int = o.P,
+    P_test: int = o.P_TEST,
+    N0: int | None = o.N0,
+    seed: int = o.SEED,
+    classes: str = o.CLASSES,
+    noise: float | None = o.NOISE,
+    widths: str = o.WIDTHS,
+    sigma2: str = o.SIGMA2,
+    temperature: float = o.TEMPERATURE,
+    mode: str = typer.Option("saddle", "--mode", help="saddle|exact|gp."),
+    out: Path | None = o.OUT,
+    json_out: bool = o.JSON,
+) -> None:
+    """Solve the kernel-renormalization theory and report u_l, U, ε_g = bias² + variance."""
+    from deeprg.bpkr import MODES, fit
+    from deeprg.bpkr.api import report
+    from deeprg.bpkr.io import report_dataset
+    from deeprg.errors import check_choice
+    from deeprg.results import to_json, write_dataset
+
+    check_choice("--mode", mode, MODES)
+    split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
+    w, s2 = o.network(widths, sigma2)
+    f = fit(split.X, split.y, w, s2 if len(s2) > 1 else s2[0], temperature, mode)
+    rep = report(f, split.X_test, split.y_test)
+    rep["data"] = split.info
+    if out is not None:
+        write_dataset(report_dataset(rep), out, config=rep, seed=seed)
+    if json_out:
+        typer.echo(to_json(rep))
+        return
+    typer.echo(
+        f"{mode}: u = {', '.join(f'{v:.5g}' for v in rep['u'])}  U = {rep['U']:.5g}  "
+        f"converged = {rep['converged']}"
+    )
+    typer.echo(
+        f"eps_g = {rep['eps_g']:.5g}  bias2 = {rep['bias2']:.5g}  variance = {rep['variance']:.5g}  "
+        f"train_error = {rep['train_error']:.5g}  log_evidence = {rep['log_evidence']:.6g}"
+    )
