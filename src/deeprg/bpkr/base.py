@@ -16,6 +16,8 @@ import numpy as np
 
 from deeprg.errors import InputError, check_int, check_positive, check_xy, per_layer
 
+NULL_RTOL = 1e-10  # eigenvalues below NULL_RTOL * λ_max are treated as exact zeros
+
 CrossFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -59,10 +61,9 @@ class BaseKernel:
         """The σ-free Gram matrix C = V diag(λ) V^T."""
         return (self.evecs * self.evals) @ self.evecs.T
 
-    def null_mask(self, rtol: float = 1e-10) -> np.ndarray:
-        """True for numerically null eigen-directions (dropped at T = 0, bpkr.md §2.9)."""
-        lam_max = float(self.evals.max()) if self.evals.size else 0.0
-        return self.evals <= rtol * max(lam_max, 1e-300)
+    def null_mask(self) -> np.ndarray:
+        """True for null eigen-directions (set to exactly 0 at construction; §2.9)."""
+        return self.evals <= 0.0
 
     def cross(self, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Test kernels in the eigenbasis: (B = V^T C(X, X_test) of shape (P, n), C(x, x))."""
@@ -97,7 +98,9 @@ def base_kernel(
     if gram.shape != (Xa.shape[0], Xa.shape[0]):
         raise InputError(f"gram must have shape ({Xa.shape[0]}, {Xa.shape[0]}), got {gram.shape}")
     evals, evecs = np.linalg.eigh(0.5 * (gram + gram.T))
-    evals = np.clip(evals, 0.0, None)
+    # Round-off leaves null directions at ~1e-15 λ_max; set them to exactly 0 so that they
+    # drop out at any T (§2.9) instead of being "fitted" by a huge spurious U.
+    evals = np.where(evals > NULL_RTOL * max(float(evals.max()), 0.0), evals, 0.0)
     return BaseKernel(
         X=Xa,
         y=ya,
