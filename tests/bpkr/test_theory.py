@@ -350,3 +350,27 @@ def test_bad_data_raise():
         fit(np.ones((3, 2)), [1.0, 2.0], [3])
     with pytest.raises(InputError, match="X_test"):
         fit(np.eye(3), [1.0, 2.0, 3.0], [3]).predict(np.ones((2, 4)))
+
+
+def test_reference_relations_of_section_7(data):
+    """Draw-independent statements of the §7.2–7.3 tables (the spec's random draw is unknown).
+
+    Finite width beats the GP iff σ^{2(L+1)} > r̃ (§2.7), at T → 0; the saddle log-evidence
+    exceeds the exact one by O(1) that shrinks with width (§3.7).
+    """
+    X, y, Xt, yt = data
+    rt, _ = r_tilde(base_kernel(X, y))
+    for L in (1, 2):
+        for s2 in (0.5, 1.0, 1.5, 2.0):
+            T = 1e-8
+            e_fw = fit(X, y, [60] * L, s2, T).errors(Xt, yt)["eps_g"]
+            e_gp = fit(X, y, [60] * L, s2, T, mode="gp").errors(Xt, yt)["eps_g"]
+            assert (e_fw < e_gp) == (s2 ** (L + 1) > rt)
+    gaps = []
+    for N in (60, 200, 600):
+        gaps.append(
+            fit(X, y, [N], 1.0, 0.05).log_evidence
+            - fit(X, y, [N], 1.0, 0.05, mode="exact").log_evidence
+        )
+    assert all(g > 0 for g in gaps) and gaps[0] > gaps[1] > gaps[2]
+    assert gaps[0] < 2.0  # O(1), not extensive
