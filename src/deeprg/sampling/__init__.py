@@ -1,1 +1,24 @@
-"""deeprg.sampling."""
+"""Posterior sampling of finite networks (bpkr.md §1.2, §6.1): samplers and chain runs."""
+
+from deeprg.sampling.run import RunResult, run_chains
+from deeprg.sampling.samplers import (
+    SAMPLERS,
+    Sampler,
+    SamplerState,
+    blocked_gibbs,
+    langevin,
+    make_sampler,
+    mala,
+)
+
+__all__ = [
+    "SAMPLERS",
+    "RunResult",
+    "Sampler",
+    "SamplerState",
+    "blocked_gibbs",
+    "langevin",
+    "make_sampler",
+    "mala",
+    "run_chains",
+]

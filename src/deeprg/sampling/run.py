@@ -1,0 +1,273 @@
+"""Running many chains: warm-up, thinning, streaming observables, diagnostics, checkpoints.
+
+Observables (bpkr.md §3.2, §3.8, §4.2), accumulated on every kept draw without storing draws:
+
+- f on test inputs: Welford mean and variance over all draws (the posterior predictive);
+- ε_g = ⟨mean_x (f(x) − y(x))²⟩ over draws; bias² = mean_x(⟨f⟩ − y)², variance = ε_g − bias²;
+- ‖a‖²/N_L (sampled u_L) and ‖r_l‖² (sampled U_{≥l}, l = 1..L) for linear networks;
+- mean layer kernels ⟨K_l⟩ = σ²_{l+1}⟨x_lᵀx_l⟩/N_l on chosen inputs.
+
+Per-chain traces of the scalar observables are kept (thinned) for R-hat and ESS via ArviZ.
+Monte Carlo standard errors come from the chain-to-chain spread of the per-chain means
+(chains are independent): se = sd(chain means)/√C. With few chains, the ESS-based estimate
+sd/√ESS is also reported.
+
+Checkpoints (atomic pickle: parameters, sampler state, accumulators, traces and the RNG state)
+are written every ``checkpoint_every`` steps; a rerun with the same path resumes bit-identically.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deeprg.errors import check_int
+from deeprg.networks import Network, backprop_readout, forward
+from deeprg.results import load_checkpoint, save_checkpoint
+from deeprg.sampling.samplers import Sampler, SamplerState
+
+
+@dataclass
+class _Acc:
+    """Streaming sums (mutable, private to a run)."""
+
+    n: int = 0
+    f_sum: np.ndarray | None = None  # (C, n_test)
+    f_sq: np.ndarray | None = None
+    K_sum: np.ndarray | None = None  # (L+1, n_z, n_z) summed over chains and draws
+    traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Results of a sampling run (per-chain and pooled)."""
+
+    sampler: str
+    n_chains: int
+    n_draws: int
+    f_mean: np.ndarray  # (n_test,) pooled posterior mean of f
+    f_var: np.ndarray  # (n_test,) pooled posterior variance of f
+    eps_g: float
+    eps_g_se: float
+    bias2: float
+    variance: float
+    a2_over_N: float
+    a2_over_N_se: float
+    r2: np.ndarray  # (L,) ⟨‖r_l‖²⟩, l = 1..L
+    r2_se: np.ndarray
+    layer_kernels: np.ndarray | None  # (L+1, n_z, n_z)
+    traces: dict[str, np.ndarray]  # name -> (C, n_draws)
+    rhat: dict[str, float]
+    ess: dict[str, float]
+    acceptance: float
+    step_size: np.ndarray | None = None
+
+    @property
+    def rhat_max(self) -> float:
+        return float(max(self.rhat.values()))
+
+    @property
+    def ess_min(self) -> float:
+        return float(min(self.ess.values()))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sampler": self.sampler,
+            "chains": self.n_chains,
+            "draws_per_chain": self.n_draws,
+            "eps_g": self.eps_g,
+            "eps_g_se": self.eps_g_se,
+            "bias2": self.bias2,
+            "variance": self.variance,
+            "a2_over_N": self.a2_over_N,
+            "a2_over_N_se": self.a2_over_N_se,
+            "r2": [float(v) for v in self.r2],
+            "r2_se": [float(v) for v in self.r2_se],
+            "rhat_max": self.rhat_max,
+            "ess_min": self.ess_min,
+            "acceptance": self.acceptance,
+        }
+
+
+def _diagnostics(traces: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str, float]]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz as az
+
+    rhat, ess = {}, {}
+    for k, v in traces.items():
+        if v.shape[1] < 4:
+            rhat[k], ess[k] = float("nan"), float("nan")
+            continue
+        rhat[k] = float(az.rhat(v))
+        ess[k] = float(az.ess(v))
+    return rhat, ess
+
+
+def _chain_se(tr: np.ndarray) -> float:
+    m = tr.mean(1)
+    return float(m.std(ddof=1) / np.sqrt(len(m))) if len(m) > 1 else float("nan")
+
+
+def run_chains(
+    sampler: Sampler,
+    net: Network,
+    params0: tuple[np.ndarray, ...],
+    *,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    steps: int,
+    warmup: int,
+    thin: int = 1,
+    seed: int = 0,
+    Z: np.ndarray | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 500,
+    progress: bool | None = None,
+    stop_after: int | None = None,
+) -> RunResult:
+    """Run all chains for ``warmup`` + ``steps`` steps, keeping every ``thin``-th draw.
+
+    ``stop_after`` (testing aid) interrupts the run after that many total steps, leaving a
+    checkpoint; calling again with the same ``checkpoint`` resumes.
+    """
+    steps, warmup = check_int("steps", steps), check_int("warmup", warmup, minimum=0)
+    thin = check_int("thin", thin)
+    total = warmup + steps
+    ck = Path(checkpoint) if checkpoint is not None else None
+    saved = load_checkpoint(ck) if ck is not None else None
+    if saved is not None:
+        state, acc, t0, rng, acc_rate = (
+            saved["state"],
+            saved["acc"],
+            saved["t"],
+            saved["rng"],
+            saved["acc_rate"],
+        )
+    else:
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
+        state = sampler.init(params0)
+        acc, t0, acc_rate = _Acc(), 0, []
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        task = bar.add_task(f"{sampler.name}", total=total, completed=t0)
+        bar.start()
+    try:
+        for t in range(t0, total):
+            state, info = sampler.step(state, rng, adapt=t < warmup, t=t + 1)
+            if t >= warmup:
+                acc_rate.append(float(np.mean(info["acceptance"])))
+                if (t - warmup) % thin == 0:
+                    _observe(acc, net, state, X_test, y_test, Z)
+            if bar is not None:
+                bar.update(task, advance=1)
+            done = t + 1
+            if ck is not None and (
+                done % checkpoint_every == 0 or done == total or done == stop_after
+            ):
+                save_checkpoint(
+                    ck, {"state": state, "acc": acc, "t": done, "rng": rng, "acc_rate": acc_rate}
+                )
+            if stop_after is not None and done >= stop_after and done < total:
+                raise KeyboardInterrupt
+    finally:
+        if bar is not None:
+            bar.stop()
+    return _finalize(sampler.name, net, acc, acc_rate, state)
+
+
+def _observe(
+    acc: _Acc,
+    net: Network,
+    state: SamplerState,
+    Xt: np.ndarray,
+    yt: np.ndarray,
+    Z: np.ndarray | None,
+) -> None:
+    p = state.params
+    f, _ = forward(net, p, Xt)
+    if acc.f_sum is None:
+        acc.f_sum = np.zeros_like(f)
+        acc.f_sq = np.zeros_like(f)
+    acc.n += 1
+    acc.f_sum += f
+    acc.f_sq += f**2
+    tr = {
+        "sq_err": np.mean((f - yt[None, :]) ** 2, axis=1),
+        "a2_over_N": np.sum(p[-1] ** 2, 1) / net.dims[-1],
+    }
+    tr["f_probe"] = f[:, 0]
+    if net.activation == "linear":
+        r = backprop_readout(net, p)
+        for l in range(1, net.L + 1):
+            tr[f"r2_{l}"] = np.sum(r[l] ** 2, 1)
+    for k, v in tr.items():
+        acc.traces.setdefault(k, []).append(v)
+    if Z is not None:
+        _, xs = forward(net, p, Z)
+        K = np.stack(
+            [
+                np.einsum("cpi,cqi->pq", x, x) * (s / x.shape[-1])
+                for x, s in zip(xs, net.sigma2, strict=True)
+            ]
+        )
+        acc.K_sum = K if acc.K_sum is None else acc.K_sum + K
+
+
+def _finalize(
+    name: str, net: Network, acc: _Acc, acc_rate: list[float], state: SamplerState
+) -> RunResult:
+    C = acc.f_sum.shape[0]
+    n = acc.n
+    f_mean_c = acc.f_sum / n
+    f_mean = f_mean_c.mean(0)
+    f_var = (acc.f_sq / n).mean(0) - f_mean**2
+    traces = {k: np.stack(v, axis=1) for k, v in acc.traces.items()}  # (C, n_draws)
+    sq = traces["sq_err"]
+    eps_g = float(sq.mean())
+    # With pooled moments ε_g = mean_x[(f̄ − y)²] + mean_x[var f] holds exactly.
+    variance = float(f_var.mean())
+    bias2 = eps_g - variance
+    rhat, ess = _diagnostics(traces)
+    r2 = (
+        np.array([traces[f"r2_{l}"].mean() for l in range(1, net.L + 1)])
+        if net.activation == "linear"
+        else np.array([])
+    )
+    r2_se = (
+        np.array([_chain_se(traces[f"r2_{l}"]) for l in range(1, net.L + 1)])
+        if net.activation == "linear"
+        else np.array([])
+    )
+    K = acc.K_sum / (n * C) if acc.K_sum is not None else None
+    return RunResult(
+        sampler=name,
+        n_chains=C,
+        n_draws=n,
+        f_mean=f_mean,
+        f_var=f_var,
+        eps_g=eps_g,
+        eps_g_se=_chain_se(sq),
+        bias2=bias2,
+        variance=variance,
+        a2_over_N=float(traces["a2_over_N"].mean()),
+        a2_over_N_se=_chain_se(traces["a2_over_N"]),
+        r2=r2,
+        r2_se=r2_se,
+        layer_kernels=K,
+        traces=traces,
+        rhat=rhat,
+        ess=ess,
+        acceptance=float(np.mean(acc_rate)) if acc_rate else float("nan"),
+        step_size=state.step_size,
+    )
