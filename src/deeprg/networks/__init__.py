@@ -74,7 +74,7 @@ def forward(net: Network, params: Params, X: np.ndarray) -> tuple[np.ndarray, li
     for l in range(net.L):
         h = np.matmul(xs[-1], params[l].transpose(0, 2, 1)) / np.sqrt(net.dims[l])
         xs.append(h if net.activation == "linear" else np.maximum(h, 0.0))
-    f = np.einsum("cpi,ci->cp", xs[-1], params[-1]) / np.sqrt(net.dims[-1])
+    f = np.matmul(xs[-1], params[-1][:, :, None])[..., 0] / np.sqrt(net.dims[-1])
     return f, xs
 
 
@@ -89,7 +89,7 @@ def potential_and_grad(
     r = f - y[None, :]  # (C, P)
     E = 0.5 * np.sum(r**2, axis=1)
     grads: list[np.ndarray] = [np.empty(0)] * (net.L + 1)
-    grads[-1] = np.einsum("cp,cpi->ci", r, xs[-1]) / np.sqrt(net.dims[-1])
+    grads[-1] = np.matmul(r[:, None, :], xs[-1])[:, 0, :] / np.sqrt(net.dims[-1])
     delta = r[:, :, None] * params[-1][:, None, :] / np.sqrt(net.dims[-1])  # dE/dx_L
     for l in range(net.L - 1, -1, -1):
         if net.activation == "relu":

@@ -65,10 +65,17 @@ def langevin_proposal(
     state: SamplerState, eta: np.ndarray, T: float, rng: np.random.Generator
 ) -> tuple[Params, Params]:
     """Θ' = Θ − ηT∇Φ + √(2ηT)ξ with Φ = E/T + Σ‖W‖²/(2σ²) (= the paper's update); returns (Θ', ξ)."""
-    xi = _noise(state.params, rng)
-    h = eta * T
-    drift = _axpy(state.params, state.grad, -h)
-    return _axpy(drift, xi, np.sqrt(2 * h)), xi
+    h = np.asarray(eta, dtype=np.float64) * T
+    out, xis = [], []
+    for p, g in zip(state.params, state.grad, strict=True):
+        shape = (-1,) + (1,) * (p.ndim - 1)
+        xi = rng.standard_normal(p.shape)
+        new = xi * np.sqrt(2 * h).reshape(shape)  # in-place updates avoid temporaries
+        new -= h.reshape(shape) * g
+        new += p
+        out.append(new)
+        xis.append(xi)
+    return tuple(out), tuple(xis)
 
 
 def langevin(net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float) -> Sampler:
