@@ -60,8 +60,11 @@ def network(
     return Network(int(N0), w, s, activation)
 
 
-def init_params(net: Network, n_chains: int, rng: np.random.Generator) -> Params:
-    """Draw C independent parameter sets from the prior."""
+def init_params(net: Network, n_chains: int, rng) -> Params:
+    """Draw C independent parameter sets from the prior.
+
+    ``rng``: a ``numpy.random.Generator`` or a per-chain ``deeprg.sampling.ChainRNG``.
+    """
     return tuple(
         np.sqrt(s) * rng.standard_normal((n_chains, *shape))
         for s, shape in zip(net.sigma2, net.shapes(), strict=True)

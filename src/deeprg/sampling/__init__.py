@@ -1,5 +1,6 @@
 """Posterior sampling of finite networks (bpkr.md §1.2, §6.1): samplers and chain runs."""
 
+from deeprg.sampling.rng import ChainRNG
 from deeprg.sampling.run import RunResult, run_chains
 from deeprg.sampling.samplers import (
     SAMPLERS,
@@ -12,6 +13,7 @@ from deeprg.sampling.samplers import (
 )
 
 __all__ = [
+    "ChainRNG",
     "SAMPLERS",
     "RunResult",
     "Sampler",

@@ -12,6 +12,10 @@ Monte Carlo standard errors come from the chain-to-chain spread of the per-chain
 (chains are independent): se = sd(chain means)/√C. With few chains, the ESS-based estimate
 sd/√ESS is also reported.
 
+Randomness: chain c uses its own generator spawned from ``SeedSequence(seed)``
+(:class:`~deeprg.sampling.rng.ChainRNG`), so its trajectory does not depend on how many other
+chains run beside it.
+
 Checkpoints (atomic pickle: parameters, sampler state, accumulators, traces and the RNG state)
 are written every ``checkpoint_every`` steps; a rerun with the same path resumes bit-identically.
 """
@@ -28,6 +32,7 @@ import numpy as np
 from deeprg.errors import check_int
 from deeprg.networks import Network, backprop_readout, forward
 from deeprg.results import load_checkpoint, save_checkpoint
+from deeprg.sampling.rng import ChainRNG
 from deeprg.sampling.samplers import Sampler, SamplerState
 
 
@@ -151,8 +156,8 @@ def run_chains(
             saved["acc_rate"],
         )
     else:
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
         state = sampler.init(params0)
+        rng = ChainRNG(seed, params0[0].shape[0])
         acc, t0, acc_rate = _Acc(), 0, []
     show = sys.stderr.isatty() if progress is None else progress
     bar = None

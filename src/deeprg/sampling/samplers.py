@@ -53,23 +53,24 @@ def _axpy(a: Params, b: Params, coef: np.ndarray | float) -> Params:
     return tuple(x + c(x) * y for x, y in zip(a, b, strict=True))
 
 
-def _noise(params: Params, rng: np.random.Generator) -> Params:
-    return tuple(rng.standard_normal(p.shape) for p in params)
-
-
 def _sqnorm(a: Params) -> np.ndarray:
     return sum(np.sum(x.reshape(x.shape[0], -1) ** 2, 1) for x in a)
 
 
 def langevin_proposal(
-    state: SamplerState, eta: np.ndarray, T: float, rng: np.random.Generator
+    state: SamplerState, eta: np.ndarray, T: float, rng: Any, noise_dtype: Any = np.float64
 ) -> tuple[Params, Params]:
-    """Θ' = Θ − ηT∇Φ + √(2ηT)ξ with Φ = E/T + Σ‖W‖²/(2σ²) (= the paper's update); returns (Θ', ξ)."""
+    """Θ' = Θ − ηT∇Φ + √(2ηT)ξ with Φ = E/T + Σ‖W‖²/(2σ²) (= the paper's update); returns (Θ', ξ).
+
+    This is the shared building block of :func:`langevin` and :func:`mala`. ``rng`` is a
+    :class:`~deeprg.sampling.rng.ChainRNG` or a ``numpy.random.Generator``; ``noise_dtype``
+    float32 draws ξ in single precision (faster; the update itself stays float64).
+    """
     h = np.asarray(eta, dtype=np.float64) * T
     out, xis = [], []
     for p, g in zip(state.params, state.grad, strict=True):
         shape = (-1,) + (1,) * (p.ndim - 1)
-        xi = rng.standard_normal(p.shape)
+        xi = rng.standard_normal(p.shape, dtype=noise_dtype)
         new = xi * np.sqrt(2 * h).reshape(shape)  # in-place updates avoid temporaries
         new -= h.reshape(shape) * g
         new += p
@@ -78,8 +79,10 @@ def langevin_proposal(
     return tuple(out), tuple(xis)
 
 
-def langevin(net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float) -> Sampler:
-    """Unadjusted Langevin, as in the paper (step η in the paper's units)."""
+def langevin(
+    net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float, noise_dtype: Any = np.float64
+) -> Sampler:
+    """Unadjusted Langevin, as in the paper (step η in the paper's units; bpkr.md §1.2)."""
     T = check_positive("temperature T", T)
     eta = check_positive("eta", eta)
 
@@ -87,8 +90,8 @@ def langevin(net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float) -
         pot, g, _ = potential_and_grad(net, params, X, y, T)
         return SamplerState(params, pot, g, np.full(params[0].shape[0], eta))
 
-    def step(state: SamplerState, rng: np.random.Generator, **_: Any):
-        new, _ = langevin_proposal(state, state.step_size, T, rng)
+    def step(state: SamplerState, rng: Any, **_: Any):
+        new, _ = langevin_proposal(state, state.step_size, T, rng, noise_dtype)
         pot, g, _ = potential_and_grad(net, new, X, y, T)
         return replace(state, params=new, potential=pot, grad=g), {"acceptance": np.ones(len(pot))}
 
@@ -107,7 +110,7 @@ def mala(
         return SamplerState(params, pot, g, np.full(params[0].shape[0], eta))
 
     def step(
-        state: SamplerState, rng: np.random.Generator, adapt: bool = False, t: int = 1, **_: Any
+        state: SamplerState, rng: Any, adapt: bool = False, t: int = 1, **_: Any
     ):
         h = state.step_size * T
         prop, _ = langevin_proposal(state, state.step_size, T, rng)
@@ -140,7 +143,7 @@ def mala(
 
 
 def _blr_sample(
-    Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: np.random.Generator
+    Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any
 ) -> np.ndarray:
     """Draw w ~ N(μ, Σ), Σ⁻¹ = I/s2 + ΦᵀΦ/T, μ = ΣΦᵀy/T, batched over chains (Φ: (C, P, d))."""
     C, _, d = Phi.shape
@@ -163,7 +166,7 @@ def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampl
     def init(params: Params) -> SamplerState:
         return SamplerState(tuple(np.array(p) for p in params))
 
-    def step(state: SamplerState, rng: np.random.Generator, **_: Any):
+    def step(state: SamplerState, rng: Any, **_: Any):
         params = list(state.params)
         _, xs = forward(
             net, tuple(params), X
@@ -190,15 +193,21 @@ SAMPLERS = ("gibbs", "mala", "langevin")
 
 
 def make_sampler(
-    name: str, net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float = 1e-3
+    name: str,
+    net: Network,
+    X: np.ndarray,
+    y: np.ndarray,
+    T: float,
+    eta: float = 1e-3,
+    noise_dtype: Any = np.float64,
 ) -> Sampler:
-    """Sampler by name: ``gibbs`` (linear nets), ``mala`` or ``langevin``."""
+    """Sampler by name: ``gibbs`` (linear nets), ``mala`` or ``langevin`` (``noise_dtype``)."""
     if name == "gibbs":
         return blocked_gibbs(net, X, y, T)
     if name == "mala":
         return mala(net, X, y, T, eta)
     if name == "langevin":
-        return langevin(net, X, y, T, eta)
+        return langevin(net, X, y, T, eta, noise_dtype)
     raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}; got {name!r}")
 
 
