@@ -24,6 +24,9 @@ def compare(
     widths: str = o.WIDTHS,
     sigma2: str = o.SIGMA2,
     temperature: float = o.TEMPERATURE,
+    activation: str = typer.Option(
+        "linear", "--activation", help="linear|relu (relu: no theory yet)."
+    ),
     sampler: str = typer.Option("gibbs", "--sampler", help="gibbs|mala|langevin."),
     chains: int = typer.Option(16, "--chains", help="Independent chains (>= 2)."),
     steps: int = typer.Option(2000, "--steps", help="Steps per chain after warm-up."),
@@ -49,6 +52,7 @@ def compare(
         w,
         s2 if len(s2) > 1 else s2[0],
         temperature,
+        activation=activation,
         sampler=sampler,
         chains=chains,
         steps=steps,
@@ -78,7 +82,8 @@ def compare(
     typer.echo(f"{'± se':10s} {s['eps_g_se']:10.5f} {'':10s} {'':10s} {s['a2_over_N_se']:10.5f}")
     for mode, d in cr.deviations.items():
         typer.echo(
-            f"deviation from {mode}: eps_g {d['eps_g']:+.2f} se, a2/N {d['a2_over_N']:+.2f} se"
+            f"deviation from {mode}: eps_g {d['eps_g']:+.2f} se, a2/N {d['a2_over_N']:+.2f} se, "
+            f"U {d['U']:+.2f} se"
         )
     typer.echo(
         f"R-hat max {s['rhat_max']:.3f}, ESS min {s['ess_min']:.0f}, acceptance {s['acceptance']:.2f}"

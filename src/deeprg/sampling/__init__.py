@@ -13,8 +13,8 @@ from deeprg.sampling.samplers import (
 )
 
 __all__ = [
-    "ChainRNG",
     "SAMPLERS",
+    "ChainRNG",
     "RunResult",
     "Sampler",
     "SamplerState",

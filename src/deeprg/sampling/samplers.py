@@ -109,9 +109,7 @@ def mala(
         pot, g, _ = potential_and_grad(net, params, X, y, T)
         return SamplerState(params, pot, g, np.full(params[0].shape[0], eta))
 
-    def step(
-        state: SamplerState, rng: Any, adapt: bool = False, t: int = 1, **_: Any
-    ):
+    def step(state: SamplerState, rng: Any, adapt: bool = False, t: int = 1, **_: Any):
         h = state.step_size * T
         prop, _ = langevin_proposal(state, state.step_size, T, rng)
         pot, g, _ = potential_and_grad(net, prop, X, y, T)
@@ -142,9 +140,7 @@ def mala(
     return Sampler("mala", init, step)
 
 
-def _blr_sample(
-    Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any
-) -> np.ndarray:
+def _blr_sample(Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any) -> np.ndarray:
     """Draw w ~ N(μ, Σ), Σ⁻¹ = I/s2 + ΦᵀΦ/T, μ = ΣΦᵀy/T, batched over chains (Φ: (C, P, d))."""
     C, _, d = Phi.shape
     prec = np.matmul(Phi.transpose(0, 2, 1), Phi) / T + np.eye(d) / s2

@@ -1,0 +1,74 @@
+"""``deeprg compare`` and its Python function (issue 3)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from deeprg.cli import main
+from deeprg.data import make_dataset
+from deeprg.experiments.compare import compare
+from deeprg.results import read_dataset
+
+SMALL = ["--widths", "8,8", "--P", "10", "--N0", "16", "--P-test", "30", "--temperature", "0.1"]
+
+
+def test_compare_cli_json_and_outputs(capsys, tmp_path):
+    out_nc = tmp_path / "cmp.nc"
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--json", *SMALL, "--steps", "300", "--chains", "8", "--out", str(out_nc)])
+    assert exc.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["theory"]) == {"saddle", "exact", "gp"}
+    for mode, rep in out["theory"].items():
+        assert rep["mode"] == mode
+        for k in ("eps_g", "bias2", "variance", "u", "U", "converged"):
+            assert k in rep
+    for k in ("eps_g", "eps_g_se", "bias2", "variance", "a2_over_N", "rhat_max", "ess_min"):
+        assert np.isfinite(out["sampler"][k])
+    assert out["sampler"]["sampler"] == "gibbs"
+    assert set(out["deviations"]) == {"saddle", "exact", "gp"}
+    ds = read_dataset(out_nc)
+    assert list(ds["source"].values) == ["saddle", "exact", "gp", "sampler"]
+    assert (tmp_path / "cmp.png").exists()
+
+
+def test_compare_function_exact_agreement():
+    """Small net: blocked Gibbs agrees with the exact mode within 3 MC standard errors."""
+    split = make_dataset("teacher", P=12, P_test=40, N0=10, seed=3)
+    cr = compare(split, [6, 6], 1.0, 0.1, chains=16, steps=800, seed=4, progress=False)
+    assert abs(cr.deviations["exact"]["eps_g"]) < 3
+    assert abs(cr.deviations["exact"]["a2_over_N"]) < 3
+    assert cr.sampler["seed"] == 4 and cr.sampler["chains"] == 16
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sampler", "hmc"],
+        ["--chains", "1"],
+        ["--temperature", "0"],
+        ["--steps", "0"],
+        ["--thin", "0"],
+        ["--eta", "-1"],
+        ["--widths", "4,x"],
+        ["--activation", "relu"],
+    ],
+)
+def test_compare_bad_input(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--widths", "4", "--P", "5", "--N0", "6", *args])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+RUN = ["--steps", "200", "--chains", "4", "--eta", "0.01"]
+
+
+def test_compare_relu_runs_sampler_only(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--json", *SMALL, "--activation", "relu", "--sampler", "mala", *RUN])
+    assert exc.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["theory"] == {} and np.isfinite(out["sampler"]["eps_g"])
