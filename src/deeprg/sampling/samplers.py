@@ -58,19 +58,18 @@ def _sqnorm(a: Params) -> np.ndarray:
 
 
 def langevin_proposal(
-    state: SamplerState, eta: np.ndarray, T: float, rng: Any, noise_dtype: Any = np.float64
+    state: SamplerState, eta: np.ndarray, T: float, rng: Any
 ) -> tuple[Params, Params]:
     """Θ' = Θ − ηT∇Φ + √(2ηT)ξ with Φ = E/T + Σ‖W‖²/(2σ²) (= the paper's update); returns (Θ', ξ).
 
     This is the shared building block of :func:`langevin` and :func:`mala`. ``rng`` is a
-    :class:`~deeprg.sampling.rng.ChainRNG` or a ``numpy.random.Generator``; ``noise_dtype``
-    float32 draws ξ in single precision (faster; the update itself stays float64).
+    :class:`~deeprg.sampling.rng.ChainRNG` or a ``numpy.random.Generator``.
     """
     h = np.asarray(eta, dtype=np.float64) * T
     out, xis = [], []
     for p, g in zip(state.params, state.grad, strict=True):
         shape = (-1,) + (1,) * (p.ndim - 1)
-        xi = rng.standard_normal(p.shape, dtype=noise_dtype)
+        xi = rng.standard_normal(p.shape)
         new = xi * np.sqrt(2 * h).reshape(shape)  # in-place updates avoid temporaries
         new -= h.reshape(shape) * g
         new += p
@@ -79,9 +78,7 @@ def langevin_proposal(
     return tuple(out), tuple(xis)
 
 
-def langevin(
-    net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float, noise_dtype: Any = np.float64
-) -> Sampler:
+def langevin(net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float) -> Sampler:
     """Unadjusted Langevin, as in the paper (step η in the paper's units; bpkr.md §1.2)."""
     T = check_positive("temperature T", T)
     eta = check_positive("eta", eta)
@@ -91,7 +88,7 @@ def langevin(
         return SamplerState(params, pot, g, np.full(params[0].shape[0], eta))
 
     def step(state: SamplerState, rng: Any, **_: Any):
-        new, _ = langevin_proposal(state, state.step_size, T, rng, noise_dtype)
+        new, _ = langevin_proposal(state, state.step_size, T, rng)
         pot, g, _ = potential_and_grad(net, new, X, y, T)
         return replace(state, params=new, potential=pot, grad=g), {"acceptance": np.ones(len(pot))}
 
@@ -195,15 +192,14 @@ def make_sampler(
     y: np.ndarray,
     T: float,
     eta: float = 1e-3,
-    noise_dtype: Any = np.float64,
 ) -> Sampler:
-    """Sampler by name: ``gibbs`` (linear nets), ``mala`` or ``langevin`` (``noise_dtype``)."""
+    """Sampler by name: ``gibbs`` (linear nets), ``mala`` or ``langevin``."""
     if name == "gibbs":
         return blocked_gibbs(net, X, y, T)
     if name == "mala":
         return mala(net, X, y, T, eta)
     if name == "langevin":
-        return langevin(net, X, y, T, eta, noise_dtype)
+        return langevin(net, X, y, T, eta)
     raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}; got {name!r}")
 
 
