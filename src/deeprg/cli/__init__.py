@@ -30,7 +30,7 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 
 
 # Command modules (each registers its commands on ``app`` when imported).
-_COMMAND_MODULES = ("bpkr", "compare", "demo", "reproduce")
+_COMMAND_MODULES = ("bpkr", "compare", "demo", "replica", "reproduce")
 
 
 def _load_commands() -> None:

@@ -5,6 +5,8 @@ Observables (bpkr.md §3.2, §3.8, §4.2), accumulated on every kept draw withou
 - f on test inputs: Welford mean and variance over all draws (the posterior predictive);
 - ε_g = ⟨mean_x (f(x) − y(x))²⟩ over draws; bias² = mean_x(⟨f⟩ − y)², variance = ε_g − bias²;
 - ‖a‖²/N_L (sampled u_L) and ‖r_l‖² (sampled U_{≥l}, l = 1..L) for linear networks;
+- ⟨‖W_l‖_F²⟩ for every layer including the readout (the §3.8 excess-norm check: the data
+  change each layer's squared norm by the same σ²G);
 - mean layer kernels ⟨K_l⟩ = σ²_{l+1}⟨x_lᵀx_l⟩/N_l on chosen inputs.
 
 Per-chain traces of the scalar observables are kept (thinned) for R-hat and ESS via ArviZ.
@@ -64,6 +66,8 @@ class RunResult:
     a2_over_N_se: float
     r2: np.ndarray  # (L,) ⟨‖r_l‖²⟩, l = 1..L
     r2_se: np.ndarray
+    w2: np.ndarray  # (L+1,) ⟨‖W_l‖_F²⟩, l = 1..L+1 (last: the readout a)
+    w2_se: np.ndarray
     layer_kernels: np.ndarray | None  # (L+1, n_z, n_z)
     traces: dict[str, np.ndarray]  # name -> (C, n_draws)
     rhat: dict[str, float]
@@ -92,6 +96,8 @@ class RunResult:
             "a2_over_N_se": self.a2_over_N_se,
             "r2": [float(v) for v in self.r2],
             "r2_se": [float(v) for v in self.r2_se],
+            "w2": [float(v) for v in self.w2],
+            "w2_se": [float(v) for v in self.w2_se],
             "rhat_max": self.rhat_max,
             "ess_min": self.ess_min,
             "acceptance": self.acceptance,
@@ -212,6 +218,9 @@ def _observe(
         "a2_over_N": np.sum(p[-1] ** 2, 1) / net.dims[-1],
     }
     tr["f_probe"] = f[:, 0]
+    for l, w in enumerate(p, start=1):
+        wf = w.reshape(w.shape[0], -1)
+        tr[f"w2_{l}"] = np.einsum("ci,ci->c", wf, wf)
     if net.activation == "linear":
         r = backprop_readout(net, p)
         for l in range(1, net.L + 1):
@@ -255,6 +264,7 @@ def _finalize(
         else np.array([])
     )
     K = acc.K_sum / (n * C) if acc.K_sum is not None else None
+    wk = [f"w2_{l}" for l in range(1, net.L + 2)]
     return RunResult(
         sampler=name,
         n_chains=C,
@@ -269,6 +279,8 @@ def _finalize(
         a2_over_N_se=_chain_se(traces["a2_over_N"]),
         r2=r2,
         r2_se=r2_se,
+        w2=np.array([traces[k].mean() for k in wk]),
+        w2_se=np.array([_chain_se(traces[k]) for k in wk]),
         layer_kernels=K,
         traces=traces,
         rhat=rhat,
