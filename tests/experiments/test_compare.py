@@ -72,3 +72,20 @@ def test_compare_relu_runs_sampler_only(capsys):
     assert exc.value.code == 0
     out = json.loads(capsys.readouterr().out)
     assert out["theory"] == {} and np.isfinite(out["sampler"]["eps_g"])
+
+
+@pytest.mark.slow
+def test_reproduction_bpkr_sampling_quick(tmp_path):
+    """bpkr.md §7.2 rows: Gibbs agrees with the exact finite-width theory (quick size)."""
+    from deeprg.experiments.registry import get
+
+    res = get("bpkr-sampling").run("quick", 0, tmp_path)
+    ds = res.dataset
+    dev_e = (ds["eps_g"].sel(source="gibbs") - ds["eps_g"].sel(source="exact")) / ds["eps_g_se"]
+    dev_a = (ds["a2_over_N"].sel(source="gibbs") - ds["a2_over_N"].sel(source="exact")) / ds[
+        "a2_over_N_se"
+    ]
+    # 14 comparisons: allow 4 se (a 3-se band would fail by chance ~4% of the time)
+    assert float(np.abs(dev_e).max()) < 4 and float(np.abs(dev_a).max()) < 4
+    assert float(ds["rhat_max"].max()) < 1.05
+    assert res.figures[0].exists() and "standard errors" in res.summary
