@@ -91,7 +91,9 @@ def test_liquid_fixed_point_free_entropy():
     for L in (2, 5):
         for a in (0.5, 1.1):
             s = solve_rs(L, a)
-            assert np.all(s.q[1:-1] < 1e-8) and np.all(s.Q < 1e-8)  # the seed decays (slowly near α_g)
+            assert np.all(s.q[1:-1] < 1e-8) and np.all(
+                s.Q < 1e-8
+            )  # the seed decays (slowly near α_g)
             assert s.f == pytest.approx(-a * np.log(2), abs=1e-12 + 1e-8 * a)
     sb = solve_rs(4, 1.0, closure="B")
     assert sb.f == pytest.approx(-np.log(2), abs=1e-12)

@@ -43,9 +43,9 @@ class _Acc:
     """Streaming sums (mutable, private to a run)."""
 
     n: int = 0
-    f_sum: np.ndarray | None = None  # (C, n_test)
-    f_sq: np.ndarray | None = None
-    K_sum: np.ndarray | None = None  # (L+1, n_z, n_z) summed over chains and draws
+    f_mean: np.ndarray | None = None  # (C, n_test) Welford running mean per chain
+    f_m2: np.ndarray | None = None  # (C, n_test) Welford sum of squared deviations
+    K_sum: np.ndarray | None = None  # (C, L+1, n_z, n_z) summed over draws
     traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
 
@@ -165,12 +165,13 @@ def run_chains(
         state = sampler.init(params0)
         rng = ChainRNG(seed, params0[0].shape[0])
         acc, t0, acc_rate = _Acc(), 0, []
-    show = sys.stderr.isatty() if progress is None else progress
+    show = sys.stdout.isatty() if progress is None else progress
     bar = None
     if show:
+        from rich.console import Console
         from rich.progress import Progress
 
-        bar = Progress(transient=True)
+        bar = Progress(console=Console(stderr=True), transient=True)
         task = bar.add_task(f"{sampler.name}", total=total, completed=t0)
         bar.start()
     try:
@@ -207,12 +208,13 @@ def _observe(
 ) -> None:
     p = state.params
     f, _ = forward(net, p, Xt)
-    if acc.f_sum is None:
-        acc.f_sum = np.zeros_like(f)
-        acc.f_sq = np.zeros_like(f)
+    if acc.f_mean is None:
+        acc.f_mean = np.zeros_like(f)
+        acc.f_m2 = np.zeros_like(f)
     acc.n += 1
-    acc.f_sum += f
-    acc.f_sq += f**2
+    delta = f - acc.f_mean  # Welford update, per chain and test input
+    acc.f_mean += delta / acc.n
+    acc.f_m2 += delta * (f - acc.f_mean)
     tr = {
         "sq_err": np.mean((f - yt[None, :]) ** 2, axis=1),
         "a2_over_N": np.sum(p[-1] ** 2, 1) / net.dims[-1],

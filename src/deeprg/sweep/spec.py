@@ -1,0 +1,242 @@
+"""Sweep specifications in TOML, validated with pydantic (unknown keys rejected with their path).
+
+```toml
+experiment = "bpkr"                  # any registered point experiment (deeprg.sweep.registry)
+[fixed]                              # parameters shared by every point
+data = "teacher"
+P = 60
+[grid]                               # axes: a list, or a range table
+sigma2 = [0.5, 1.0, 2.0]
+T = { start = 0.001, stop = 1.0, num = 4, log = true }
+widths = [[30], [60], [120]]
+[zip]                                # optional: axes that vary together (one shared dim)
+axes = []
+[seeds]                              # optional: replicate every point over seeds
+values = [0, 1, 2]                   # or: replicates = 3 (seeds 0..2)
+[resources]                          # optional: per-worker resources for --cluster slurm|pbs
+cores = 1
+memory = "2GB"
+walltime = "01:00:00"
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from deeprg.errors import InputError
+from deeprg.sweep.registry import REQUIRED, get_experiment
+
+
+class RangeAxis(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: float
+    stop: float
+    num: int
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> RangeAxis:
+        if self.num < 1:
+            raise ValueError("num must be >= 1")
+        if self.log and (self.start <= 0 or self.stop <= 0):
+            raise ValueError("log ranges need start > 0 and stop > 0")
+        return self
+
+    def values(self) -> list[float]:
+        f = np.geomspace if self.log else np.linspace
+        return [float(v) for v in f(self.start, self.stop, self.num)]
+
+
+class Seeds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    values: list[int] | None = None
+    replicates: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Seeds:
+        if self.replicates is not None and self.replicates < 1:
+            raise ValueError("replicates must be >= 1")
+        return self
+
+    def seed_list(self) -> list[int]:
+        if self.values is not None:
+            return list(self.values)
+        return list(range(self.replicates or 1))
+
+
+class Zip(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    axes: list[str] = []
+
+
+class Resources(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cores: int = 1
+    processes: int = 1
+    memory: str = "2GB"
+    walltime: str = "01:00:00"
+    queue: str | None = None
+    jobs: int = 1
+
+    @field_validator("cores", "processes", "jobs")
+    @classmethod
+    def _pos(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be >= 1")
+        return v
+
+
+class SweepSpec(BaseModel):
+    """A validated sweep: experiment, fixed parameters, grid axes, zipped axes, seeds."""
+
+    model_config = ConfigDict(extra="forbid")
+    experiment: str
+    fixed: dict[str, Any] = {}
+    grid: dict[str, list[Any] | RangeAxis] = {}
+    zip: Zip = Zip()
+    seeds: Seeds | None = None
+    resources: Resources = Resources()
+
+    @field_validator("grid")
+    @classmethod
+    def _nonempty(cls, g: dict[str, Any]) -> dict[str, Any]:
+        for k, v in g.items():
+            if isinstance(v, list) and len(v) == 0:
+                raise ValueError(f"axis {k!r} is empty")
+        return g
+
+    def axes(self) -> dict[str, list[Any]]:
+        return {
+            k: (v.values() if isinstance(v, RangeAxis) else list(v)) for k, v in self.grid.items()
+        }
+
+    def dims(self) -> list[tuple[str, list[str]]]:
+        """Output dims: each free axis alone, zipped axes together under one dim ``zip``."""
+        out: list[tuple[str, list[str]]] = []
+        zipped = list(self.zip.axes)
+        for k in self.axes():
+            if k in zipped:
+                if not any(d == "zip" for d, _ in out):
+                    out.append(("zip", zipped))
+            else:
+                out.append((k, [k]))
+        if self.seeds is not None:
+            out.append(("seed", ["seed"]))
+        return out
+
+    def points(self) -> list[dict[str, Any]]:
+        """All grid points: {"index": {dim: i}, "params": {...}} in a deterministic order."""
+        axes = self.axes()
+        levels: list[list[tuple[dict[str, int], dict[str, Any]]]] = []
+        for dim, names in self.dims():
+            if dim == "seed":
+                levels.append(
+                    [({"seed": i}, {"seed": s}) for i, s in enumerate(self.seeds.seed_list())]
+                )
+            elif dim == "zip":
+                n = len(axes[names[0]])
+                levels.append([({"zip": i}, {nm: axes[nm][i] for nm in names}) for i in range(n)])
+            else:
+                levels.append([({dim: i}, {dim: v}) for i, v in enumerate(axes[dim])])
+        pts = []
+        for combo in product(*levels):
+            idx: dict[str, int] = {}
+            params = dict(self.fixed)
+            for i_d, p_d in combo:
+                idx |= i_d
+                params |= p_d
+            pts.append({"index": idx, "params": params, "key": point_key(self.experiment, params)})
+        return pts
+
+
+def point_key(experiment: str, params: dict[str, Any]) -> str:
+    """Stable identity of a point (its experiment and full parameter set)."""
+    blob = json.dumps({"experiment": experiment, "params": params}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _loc(err: dict[str, Any]) -> str:
+    parts = []
+    for p in err["loc"]:
+        if isinstance(p, int):
+            parts[-1] = f"{parts[-1]}[{p}]" if parts else f"[{p}]"
+        elif p in ("list[any]", "RangeAxis", "function-after[_check(), RangeAxis]"):
+            continue
+        else:
+            parts.append(str(p))
+    return ".".join(parts)
+
+
+def validate_spec(data: dict[str, Any]) -> SweepSpec:
+    """Validate a spec dict: structure (pydantic), then the experiment's parameter schema."""
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        errs = exc.errors()
+        # for list-or-range axes, report the branch that matches the given value's type
+        e = next((x for x in errs if x["type"] not in ("list_type", "model_type")), errs[0])
+        raise InputError(f"sweep spec: {_loc(e)}: {e['msg']}") from None
+    exp = get_experiment(spec.experiment)
+    axes = spec.axes()
+    names = set(spec.fixed) | set(axes) | ({"seed"} if spec.seeds is not None else set())
+    for k in names:
+        if k not in exp.params:
+            raise InputError(
+                f"sweep spec: {k}: unknown parameter of experiment {spec.experiment!r} (allowed: {', '.join(exp.params)})"
+            )
+    for k, (_, default) in exp.params.items():
+        if default is REQUIRED and k not in names:
+            raise InputError(f"sweep spec: {k}: required by experiment {spec.experiment!r}")
+    overlap = set(spec.fixed) & set(axes)
+    if overlap:
+        raise InputError(f"sweep spec: fixed.{sorted(overlap)[0]}: also a grid axis")
+    for z in spec.zip.axes:
+        if z not in axes:
+            raise InputError(f"sweep spec: zip.axes: {z!r} is not a grid axis")
+    if spec.zip.axes and len({len(axes[z]) for z in spec.zip.axes}) != 1:
+        raise InputError("sweep spec: zip.axes: zipped axes must have equal lengths")
+    for where, values in [(f"fixed.{k}", [v]) for k, v in spec.fixed.items()] + [
+        (f"grid.{k}", v) for k, v in axes.items()
+    ]:
+        name = where.split(".", 1)[1]
+        typ = exp.params[name][0]
+        for i, v in enumerate(values):
+            loc = where if where.startswith("fixed") else f"{where}[{i}]"
+            if (typ is float and not isinstance(v, (int, float))) or (
+                typ is int and not (isinstance(v, int) and not isinstance(v, bool))
+            ):
+                raise InputError(f"sweep spec: {loc}: must be {typ.__name__}, got {v!r}")
+            if typ is list and not isinstance(v, list):
+                raise InputError(f"sweep spec: {loc}: must be a list, got {v!r}")
+            if typ is str and not isinstance(v, str):
+                raise InputError(f"sweep spec: {loc}: must be a string, got {v!r}")
+            if (
+                name in ("sigma2", "alpha", "P", "P_test", "L", "chains", "steps")
+                and isinstance(v, (int, float))
+                and v <= 0
+            ):
+                raise InputError(f"sweep spec: {loc}: must be > 0, got {v!r}")
+            if name in ("T", "margin") and isinstance(v, (int, float)) and v < 0:
+                raise InputError(f"sweep spec: {loc}: must be >= 0, got {v!r}")
+    return spec
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a TOML sweep spec."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"file not found: {p}")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"sweep spec: {p}: invalid TOML ({exc})") from None
+    return validate_spec(data)

@@ -1,0 +1,187 @@
+"""Sweeps: equality with direct computation, crash/resume, failures, Dask, spec validation."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deeprg.errors import InputError
+from deeprg.sweep import collect, run_sweep, status, validate_spec
+from deeprg.sweep.registry import bpkr_point, toy
+
+TOY = {
+    "experiment": "toy",
+    "fixed": {"y": 0.5},
+    "grid": {"x": [0.0, 1.0, 2.0, 3.0], "sleep": [0.0]},
+    "seeds": {"replicates": 3},
+}
+
+
+def toy_spec(**over):
+    spec = {k: (dict(v) if isinstance(v, dict) else v) for k, v in TOY.items()}
+    for k, v in over.items():
+        spec[k] = v
+    return spec
+
+
+def test_sweep_equals_direct_computation(tmp_path):
+    spec = toy_spec(fixed={}, grid={"x": {"start": 0.0, "stop": 3.0, "num": 8}, "y": [0.0, 1.0]})
+    st = run_sweep(spec, tmp_path / "s.nc", workers=2, progress=False)
+    assert st.done == st.total == 8 * 2 * 3
+    from deeprg.results import read_dataset
+
+    ds = read_dataset(tmp_path / "s.nc")
+    assert dict(ds["value"].sizes) == {"x": 8, "y": 2, "seed": 3}
+    for x in ds["x"].values:
+        for y in ds["y"].values:
+            for s in ds["seed"].values:
+                direct = toy(float(x), float(y), int(s))["value"]
+                assert float(ds["value"].sel(x=x, y=y, seed=s)) == direct
+    assert ds["pair"].sizes["pair_index"] == 2
+    assert "experiment" in ds.attrs["config"]
+
+
+def test_zipped_axes_share_a_dim(tmp_path):
+    spec = {
+        "experiment": "toy",
+        "grid": {"x": [1.0, 2.0, 3.0], "y": [10.0, 20.0, 30.0]},
+        "zip": {"axes": ["x", "y"]},
+    }
+    run_sweep(spec, tmp_path / "z.nc", workers=1, progress=False)
+    ds = collect(validate_spec(spec), tmp_path / "z.nc", write=False)
+    assert dict(ds["value"].sizes) == {"zip": 3}
+    np.testing.assert_allclose(ds["value"].values, [11.0, 24.0, 39.0])
+
+
+def test_failing_point_is_recorded_and_others_complete(tmp_path):
+    spec = toy_spec(fixed={"fail_if_x": 2.0})
+    st = run_sweep(spec, tmp_path / "f.nc", workers=2, progress=False)
+    assert st.failed == 3 and st.done == st.total - 3
+    rec = list((tmp_path / "f.nc.d" / "failed").glob("*.json"))
+    assert len(rec) == 3 and "failed on purpose" in rec[0].read_text()
+    ds = collect(validate_spec(spec), tmp_path / "f.nc", write=False)
+    assert int((ds["status"] == -1).sum()) == 3 and np.isnan(ds["value"].sel(x=2.0)).all()
+
+
+DRIVER = """
+import sys
+from deeprg.sweep import run_sweep
+spec = {"experiment": "toy", "fixed": {"sleep": 0.25, "marker": sys.argv[2]},
+        "grid": {"x": [float(i) for i in range(24)]}}
+run_sweep(spec, sys.argv[1], workers=2, progress=False)
+"""
+
+
+def test_killed_driver_resumes_with_only_missing_points(tmp_path):
+    out, marker = tmp_path / "k.nc", tmp_path / "calls.txt"
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(out), str(marker)], env=env)
+    okdir = Path(str(out) + ".d") / "ok"
+    t0 = time.time()
+    while time.time() - t0 < 60:
+        if okdir.exists() and len(list(okdir.glob("*.json"))) >= 6:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.6)  # let orphaned workers notice and stop
+    before = {p.name: p.stat().st_ino for p in okdir.glob("*.json")}
+    assert 6 <= len(before) < 24
+    calls_before = marker.read_text().splitlines()
+    subprocess.run([sys.executable, "-c", DRIVER, str(out), str(marker)], env=env, check=True)
+    after = {p.name: p.stat().st_ino for p in okdir.glob("*.json")}
+    assert len(after) == 24
+    assert all(after[k] == ino for k, ino in before.items())  # finished points untouched
+    import json
+
+    recorded_x = {json.loads((okdir / k).read_text())["params"]["x"] for k in before}
+    new_calls = marker.read_text().splitlines()[len(calls_before) :]
+    new_x = [float(line.split()[0]) for line in new_calls]
+    # exactly the missing points were computed after the restart, each once
+    assert sorted(new_x) == sorted(set(range(24)) - recorded_x)
+
+
+def test_dask_localcluster_gives_same_dataset(tmp_path):
+    pytest.importorskip("distributed")
+    spec = toy_spec()
+    run_sweep(spec, tmp_path / "a.nc", workers=2, progress=False)
+    run_sweep(spec, tmp_path / "b.nc", kind="dask", workers=2, progress=False)
+    from deeprg.results import read_dataset
+
+    a, b = read_dataset(tmp_path / "a.nc"), read_dataset(tmp_path / "b.nc")
+    np.testing.assert_array_equal(a["value"].values, b["value"].values)
+    np.testing.assert_array_equal(a["status"].values, b["status"].values)
+
+
+def test_bpkr_adapter_equals_direct_call(tmp_path):
+    spec = {
+        "experiment": "bpkr",
+        "fixed": {"P": 30, "P_test": 50, "T": 0.1},
+        "grid": {"widths": [[20], [30, 30]], "sigma2": [0.7, 1.3]},
+    }
+    run_sweep(spec, tmp_path / "b.nc", workers=2, progress=False)
+    ds = collect(validate_spec(spec), tmp_path / "b.nc", write=False)
+    direct = bpkr_point("teacher", 30, 50, 0, 0, [30, 30], 1.3, 0.1, "saddle")
+    assert float(ds["eps_g"].sel(widths="[30, 30]", sigma2=1.3)) == pytest.approx(
+        direct["eps_g"], rel=1e-12
+    )
+    assert status(validate_spec(spec), tmp_path / "b.nc").missing == 0
+
+
+@pytest.mark.parametrize(
+    "spec,msg",
+    [
+        ({"experiment": "nope"}, "experiment must be one of"),
+        ({"experiment": "toy", "grid": {"x": [1.0]}, "bogus": 1}, "bogus"),
+        ({"experiment": "toy", "grid": {"x": [1.0], "z": [1.0]}}, "z: unknown parameter"),
+        ({"experiment": "toy", "grid": {"y": [1.0]}}, "x: required"),
+        ({"experiment": "toy", "grid": {"x": []}}, "grid"),
+        (
+            {"experiment": "toy", "grid": {"x": {"start": 1, "stop": 2, "num": 0}}},
+            "num must be >= 1",
+        ),
+        ({"experiment": "toy", "grid": {"x": ["a"]}}, "grid.x\\[0\\]: must be float"),
+        (
+            {"experiment": "bpkr", "grid": {"widths": [[10]], "sigma2": [1.0, -2.0]}},
+            "grid.sigma2\\[1\\]: must be > 0",
+        ),
+        (
+            {
+                "experiment": "toy",
+                "grid": {"x": [1.0, 2.0], "y": [1.0]},
+                "zip": {"axes": ["x", "y"]},
+            },
+            "equal lengths",
+        ),
+        ({"experiment": "toy", "fixed": {"x": 1.0}, "grid": {"x": [1.0]}}, "also a grid axis"),
+        ({"experiment": "toy", "grid": {"x": [1.0]}, "seeds": {"replicates": 0}}, "replicates"),
+    ],
+)
+def test_invalid_specs_are_rejected_with_the_key_path(spec, msg):
+    with pytest.raises(InputError, match=msg) as exc:
+        validate_spec(spec)
+    assert "\n" not in str(exc.value)
+
+
+def test_cli_sweep_roundtrip_and_errors(tmp_path, capsys):
+    from deeprg.cli import main
+
+    toml = tmp_path / "s.toml"
+    toml.write_text('experiment = "toy"\n[grid]\nx = [1.0, 2.0]\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "run", str(toml), "--workers", "1"])
+    assert exc.value.code == 0 and "2/2 points done" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "status", str(tmp_path / "s.nc")])
+    assert "2/2 done" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('experiment = "toy"\n[grid]\nx = [1.0]\nq = [2]\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "run", str(bad)])
+    assert exc.value.code == 2
+    assert "q: unknown parameter" in capsys.readouterr().err
