@@ -28,6 +28,7 @@ def test_compare_cli_json_and_outputs(capsys, tmp_path):
         assert np.isfinite(out["sampler"][k])
     assert out["sampler"]["sampler"] == "gibbs"
     assert set(out["deviations"]) == {"saddle", "exact", "gp"}
+    assert len(out["kernels"]["exact"]["rel_err"]) == 2
     ds = read_dataset(out_nc)
     assert list(ds["source"].values) == ["saddle", "exact", "gp", "sampler"]
     assert (tmp_path / "cmp.png").exists()
@@ -39,6 +40,9 @@ def test_compare_function_exact_agreement():
     cr = compare(split, [6, 6], 1.0, 0.1, chains=16, steps=800, seed=4, progress=False)
     assert abs(cr.deviations["exact"]["eps_g"]) < 3
     assert abs(cr.deviations["exact"]["a2_over_N"]) < 3
+    for l in (1, 2):  # Frobenius distance of ⟨K_l⟩ in units of its MC error (§4.2)
+        assert cr.deviations["exact"][f"K_{l}"] < 3
+        assert cr.kernels["exact"]["rel_err"][l - 1] < cr.kernels["gp"]["rel_err"][l - 1]
     assert cr.sampler["seed"] == 4 and cr.sampler["chains"] == 16
 
 

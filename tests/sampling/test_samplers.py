@@ -77,6 +77,15 @@ def test_gibbs_matches_exact_finite_width_theory():
     assert abs(res.r2[0] - th.U) < 3 * res.r2_se[0]
     assert abs(res.r2[1] - th.u[1]) < 3 * res.r2_se[1]
     assert res.rhat_max < 1.05
+    # mean layer kernels ⟨K_l⟩ on Z vs the theory's §4.2 recursion (Frobenius norm in units
+    # of the Frobenius norm of the entrywise standard errors)
+    K_th = th.layer_kernels(X[:4])
+    np.testing.assert_allclose(res.layer_kernels[0], K_th[0], rtol=1e-12)
+    for l in (1, 2):
+        ratio = np.linalg.norm(res.layer_kernels[l] - K_th[l]) / np.linalg.norm(
+            res.layer_kernels_se[l]
+        )
+        assert ratio < 3, (l, ratio)
 
 
 def test_checkpoint_resume_is_bit_identical(tmp_path):

@@ -84,6 +84,7 @@ def compare(
         typer.echo(
             f"deviation from {mode}: eps_g {d['eps_g']:+.2f} se, a2/N {d['a2_over_N']:+.2f} se, "
             f"U {d['U']:+.2f} se"
+            + "".join(f", {k} {v:.2f} (|ΔK|/|se|)" for k, v in d.items() if k.startswith("K_"))
         )
     typer.echo(
         f"R-hat max {s['rhat_max']:.3f}, ESS min {s['ess_min']:.0f}, acceptance {s['acceptance']:.2f}"

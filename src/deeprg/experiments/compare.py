@@ -7,7 +7,7 @@ with Monte Carlo standard errors and the deviation in units of that error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,15 @@ class CompareResult:
     sampler: dict[str, Any]  # RunResult.summary() + settings
     deviations: dict[str, dict[str, float]]  # mode -> observable -> (sampler − theory)/se
     run: Any  # RunResult
+    kernels: dict[str, dict[str, Any]] = field(default_factory=dict)  # mode -> rel_err per layer
 
     def to_json(self) -> dict[str, Any]:
-        return {"theory": self.theory, "sampler": self.sampler, "deviations": self.deviations}
+        return {
+            "theory": self.theory,
+            "sampler": self.sampler,
+            "deviations": self.deviations,
+            "kernels": self.kernels,
+        }
 
 
 def compare(
@@ -41,6 +47,7 @@ def compare(
     thin: int = 5,
     eta: float = 1e-3,
     seed: int = 0,
+    kernel_inputs: int = 20,
     checkpoint: str | Path | None = None,
     progress: bool | None = None,
 ) -> CompareResult:
@@ -50,7 +57,10 @@ def compare(
     linear networks; none yet for ReLU); ``sampler`` the run summary (``RunResult.summary``:
     eps_g, eps_g_se, bias2, variance, a2_over_N, r2, rhat_max, ess_min, ...) plus settings;
     ``deviations[mode][obs]`` = (sampler − theory)/se for eps_g, a2_over_N (vs u_L) and U
-    (⟨‖r_1‖²⟩ vs U). Standard errors: spread of the per-chain means over √chains.
+    (⟨‖r_1‖²⟩ vs U), and ``K_l`` = ‖⟨K_l⟩_sampler − ⟨K_l⟩_theory‖_F / ‖se‖_F for the mean layer
+    kernels (§4.2) on the first ``kernel_inputs`` training inputs (≈ 1 when they agree; the
+    relative Frobenius errors are in ``kernels[mode]``). Standard errors: spread of the
+    per-chain means over √chains.
     """
     from deeprg.bpkr import fit, report
     from deeprg.errors import InputError, check_choice, check_int, check_positive
@@ -65,12 +75,16 @@ def compare(
     net = network(split.N0, widths, sigma2, activation)
     if sampler == "gibbs" and activation != "linear":
         raise InputError("sampler 'gibbs' needs activation 'linear' (use mala or langevin)")
+    kernel_inputs = check_int("kernel_inputs", kernel_inputs, minimum=0)
+    Z = split.X[: min(kernel_inputs, split.X.shape[0])] if kernel_inputs else None
     theory: dict[str, dict[str, Any]] = {}
+    K_theory: dict[str, np.ndarray] = {}
     if activation == "linear":
         for mode in ("saddle", "exact", "gp"):
-            theory[mode] = report(
-                fit(split.X, split.y, widths, sigma2, T, mode), split.X_test, split.y_test
-            )
+            fit_ = fit(split.X, split.y, widths, sigma2, T, mode)
+            theory[mode] = report(fit_, split.X_test, split.y_test)
+            if Z is not None:
+                K_theory[mode] = fit_.layer_kernels(Z)
     # ReLU: no BPKR theory mode applies yet (the kernel plug-in of bpkr.md §5 is issue 4),
     # so only the sampler is run and ``theory`` stays empty.
     smp = make_sampler(sampler, net, split.X, split.y, T, eta=eta)
@@ -84,6 +98,7 @@ def compare(
         warmup=warmup,
         thin=thin,
         seed=seed,
+        Z=Z,
         checkpoint=checkpoint,
         progress=progress,
     )
@@ -95,12 +110,22 @@ def compare(
         "seed": seed,
     }
     dev: dict[str, dict[str, float]] = {}
+    kernels: dict[str, dict[str, Any]] = {}
     for mode, rep in theory.items():
         d = {"eps_g": (res.eps_g - rep["eps_g"]) / res.eps_g_se}
         d["a2_over_N"] = (res.a2_over_N - rep["u"][-1]) / res.a2_over_N_se
         d["U"] = (res.r2[0] - rep["U"]) / res.r2_se[0]  # ⟨‖r_1‖²⟩ = U (§3.8)
+        if mode in K_theory:
+            diff = res.layer_kernels[1:] - K_theory[mode][1:]
+            nrm = lambda a: np.linalg.norm(a, axis=(-2, -1))  # noqa: E731
+            for l, z in enumerate(nrm(diff) / nrm(res.layer_kernels_se[1:]), start=1):
+                d[f"K_{l}"] = z
+            kernels[mode] = {
+                "rel_err": [float(v) for v in nrm(diff) / nrm(K_theory[mode][1:])],
+                "n_inputs": int(Z.shape[0]),
+            }
         dev[mode] = {k: float(v) for k, v in d.items()}
-    return CompareResult(theory, summ, dev, res)
+    return CompareResult(theory, summ, dev, res, kernels)
 
 
 def compare_dataset(cr: CompareResult):

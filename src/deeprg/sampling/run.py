@@ -68,7 +68,8 @@ class RunResult:
     r2_se: np.ndarray
     w2: np.ndarray  # (L+1,) ⟨‖W_l‖_F²⟩, l = 1..L+1 (last: the readout a)
     w2_se: np.ndarray
-    layer_kernels: np.ndarray | None  # (L+1, n_z, n_z)
+    layer_kernels: np.ndarray | None  # (L+1, n_z, n_z): ⟨K_l⟩ = σ_{l+1}²⟨x_l x_lᵀ⟩/N_l on Z
+    layer_kernels_se: np.ndarray | None
     traces: dict[str, np.ndarray]  # name -> (C, n_draws)
     rhat: dict[str, float]
     ess: dict[str, float]
@@ -233,9 +234,10 @@ def _observe(
         _, xs = forward(net, p, Z)
         K = np.stack(
             [
-                np.einsum("cpi,cqi->pq", x, x) * (s / x.shape[-1])
+                np.einsum("cpi,cqi->cpq", x, x) * (s / x.shape[-1])
                 for x, s in zip(xs, net.sigma2, strict=True)
-            ]
+            ],
+            axis=1,
         )
         acc.K_sum = K if acc.K_sum is None else acc.K_sum + K
 
@@ -243,11 +245,11 @@ def _observe(
 def _finalize(
     name: str, net: Network, acc: _Acc, acc_rate: list[float], state: SamplerState
 ) -> RunResult:
-    C = acc.f_sum.shape[0]
+    C = acc.f_mean.shape[0]
     n = acc.n
-    f_mean_c = acc.f_sum / n
-    f_mean = f_mean_c.mean(0)
-    f_var = (acc.f_sq / n).mean(0) - f_mean**2
+    f_mean = acc.f_mean.mean(0)
+    # pooled variance = mean within-chain variance + spread of the chain means
+    f_var = (acc.f_m2 / n).mean(0) + ((acc.f_mean - f_mean) ** 2).mean(0)
     traces = {k: np.stack(v, axis=1) for k, v in acc.traces.items()}  # (C, n_draws)
     sq = traces["sq_err"]
     eps_g = float(sq.mean())
@@ -265,7 +267,10 @@ def _finalize(
         if net.activation == "linear"
         else np.array([])
     )
-    K = acc.K_sum / (n * C) if acc.K_sum is not None else None
+    K = K_se = None
+    if acc.K_sum is not None:
+        Kc = acc.K_sum / n  # per-chain means
+        K, K_se = Kc.mean(0), Kc.std(0, ddof=1) / np.sqrt(C)
     wk = [f"w2_{l}" for l in range(1, net.L + 2)]
     return RunResult(
         sampler=name,
@@ -284,6 +289,7 @@ def _finalize(
         w2=np.array([traces[k].mean() for k in wk]),
         w2_se=np.array([_chain_se(traces[k]) for k in wk]),
         layer_kernels=K,
+        layer_kernels_se=K_se,
         traces=traces,
         rhat=rhat,
         ess=ess,
