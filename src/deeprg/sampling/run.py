@@ -11,8 +11,8 @@ Observables (bpkr.md §3.2, §3.8, §4.2), accumulated on every kept draw withou
 
 Per-chain traces of the scalar observables are kept (thinned) for R-hat and ESS via ArviZ.
 Monte Carlo standard errors come from the chain-to-chain spread of the per-chain means
-(chains are independent): se = sd(chain means)/√C. With few chains, the ESS-based estimate
-sd/√ESS is also reported.
+(chains are independent): se = sd(chain means)/√C, valid for any within-chain
+autocorrelation once the chains are past warm-up (needs C >= 2; use C >~ 8).
 
 Randomness: chain c uses its own generator spawned from ``SeedSequence(seed)``
 (:class:`~deeprg.sampling.rng.ChainRNG`), so its trajectory does not depend on how many other
