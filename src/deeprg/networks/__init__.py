@@ -75,8 +75,9 @@ def forward(net: Network, params: Params, X: np.ndarray) -> tuple[np.ndarray, li
     """Outputs f of shape (C, n) and the layer activations [x_0, x_1, ..., x_L] (each (C, n, N_l))."""
     xs = [np.broadcast_to(X, (params[0].shape[0], *X.shape))]
     for l in range(net.L):
-        h = np.matmul(xs[-1], params[l].transpose(0, 2, 1)) / np.sqrt(net.dims[l])
-        xs.append(h if net.activation == "linear" else np.maximum(h, 0.0))
+        h = np.matmul(xs[-1], params[l].transpose(0, 2, 1))
+        h *= 1.0 / np.sqrt(net.dims[l])
+        xs.append(h if net.activation == "linear" else np.maximum(h, 0.0, out=h))
     f = np.matmul(xs[-1], params[-1][:, :, None])[..., 0] / np.sqrt(net.dims[-1])
     return f, xs
 
@@ -92,20 +93,26 @@ def potential_and_grad(
     r = f - y[None, :]  # (C, P)
     E = 0.5 * np.sum(r**2, axis=1)
     grads: list[np.ndarray] = [np.empty(0)] * (net.L + 1)
-    grads[-1] = np.matmul(r[:, None, :], xs[-1])[:, 0, :] / np.sqrt(net.dims[-1])
+    grads[-1] = np.matmul(r[:, None, :], xs[-1])[:, 0, :]  # unscaled: × 1/√N_l below
     delta = r[:, :, None] * params[-1][:, None, :] / np.sqrt(net.dims[-1])  # dE/dx_L
     for l in range(net.L - 1, -1, -1):
         if net.activation == "relu":
-            delta = delta * (xs[l + 1] > 0)
-        grads[l] = np.matmul(delta.transpose(0, 2, 1), xs[l]) / np.sqrt(net.dims[l])
+            delta *= xs[l + 1] > 0
+        grads[l] = np.matmul(delta.transpose(0, 2, 1), xs[l])
         if l > 0:
-            delta = np.matmul(delta, params[l]) / np.sqrt(net.dims[l])
+            delta = np.matmul(delta, params[l])
+            delta *= 1.0 / np.sqrt(net.dims[l])
     prior = sum(
-        np.sum(p.reshape(p.shape[0], -1) ** 2, 1) / (2 * s)
+        np.einsum("ci,ci->c", p.reshape(p.shape[0], -1), p.reshape(p.shape[0], -1)) / (2 * s)
         for p, s in zip(params, net.sigma2, strict=True)
     )
     pot = E / T + prior
-    g = tuple(gr / T + p / s for gr, p, s in zip(grads, params, net.sigma2, strict=True))
+    g = []
+    for gr, p, s, n in zip(grads, params, net.sigma2, net.dims, strict=True):  # ∇E/T + θ/σ²
+        gr *= 1.0 / (T * np.sqrt(n))
+        gr += p * (1.0 / s)
+        g.append(gr)
+    g = tuple(g)
     return pot, g, f
 
 
