@@ -1,1 +1,24 @@
-"""deeprg.perceptron.montecarlo."""
+"""Monte Carlo of deep perceptron networks (deep-perceptron-networks.md §5), Numba kernels.
+
+L counts weight layers (neuron layers 0..L, the boundaries clamped by the data).
+"""
+
+from deeprg.perceptron.montecarlo.run import (
+    MCConfig,
+    init_state,
+    overlaps,
+    relaxation_time,
+    run_mc,
+    simulate_sample,
+    summary,
+)
+
+__all__ = [
+    "MCConfig",
+    "init_state",
+    "overlaps",
+    "relaxation_time",
+    "run_mc",
+    "simulate_sample",
+    "summary",
+]
