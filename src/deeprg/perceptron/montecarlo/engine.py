@@ -188,3 +188,24 @@ def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts):
                 counts[3] += 1
             total += d
     return total
+
+
+@njit(cache=True)
+def flip_sweeps(S, J, h, w, n_sweeps, beta, kappa, eps):
+    """Neuron-flip attempts only: ``n_sweeps`` × Σ_{l=1}^{L−1} w[l]·M random-site attempts
+    (for throughput measurements and neuron-only dynamics). Returns accepted flips."""
+    L = J.shape[0]
+    M = S.shape[1]
+    n_flip = 0
+    for l in range(1, L):
+        n_flip += w[l] * M
+    acc = 0
+    for _ in range(n_sweeps * n_flip):
+        t = np.random.randint(0, n_flip)
+        l = 1
+        while t >= w[l] * M:
+            t -= w[l] * M
+            l += 1
+        ok, _d = flip_attempt(S, J, h, w, l, t // w[l], t % w[l], beta, kappa, eps)
+        acc += ok
+    return acc
