@@ -79,7 +79,7 @@ def main() -> None:
     run_mc(small, workers=2, progress=False)
     t2 = time.perf_counter() - t
     print(
-        f"8 samples (L=6, N=30, M=60, 60 MCS each): 1 worker {t1:.2f} s, 2 workers {t2:.2f} s -> "
+        f"8 samples (L=6, N=40, M=80, 300 MCS each): 1 worker {t1:.2f} s, 2 workers {t2:.2f} s -> "
         f"parallel efficiency {100 * t1 / (2 * t2):.0f}% (target >= 80%)"
     )
 
