@@ -70,12 +70,13 @@ def test_compare_bad_input(args, capsys):
 RUN = ["--steps", "200", "--chains", "4", "--eta", "0.01"]
 
 
-def test_compare_relu_runs_sampler_only(capsys):
+def test_compare_relu_uses_the_heuristic_theory(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["compare", "--json", *SMALL, "--activation", "relu", "--sampler", "mala", *RUN])
     assert exc.value.code == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["theory"] == {} and np.isfinite(out["sampler"]["eps_g"])
+    assert set(out["theory"]) == {"saddle", "gp"} and np.isfinite(out["sampler"]["eps_g"])
+    assert out["theory"]["saddle"]["activation"] == "relu"
 
 
 @pytest.mark.slow

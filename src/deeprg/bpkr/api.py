@@ -20,9 +20,10 @@ from deeprg.bpkr.base import Architecture, BaseKernel, architecture, base_kernel
 from deeprg.bpkr.exact import posterior_logU
 from deeprg.bpkr.predict import Mixture, alignment, errors, layer_kernels, predict, train_error
 from deeprg.bpkr.saddle import solve_saddle
-from deeprg.errors import check_choice
+from deeprg.errors import InputError, check_choice
 
 MODES = ("saddle", "exact", "gp")
+ACTIVATIONS = ("linear", "relu")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ class BPKRFit:
         return train_error(self.kernel, self.mixture)
 
     def layer_kernels(self, Z: np.ndarray) -> np.ndarray:
-        """⟨K_l⟩ on inputs Z for l = 0..L, shape (L+1, n, n) (§4.2)."""
+        """⟨K_l⟩ on inputs Z for l = 0..L, shape (L+1, n, n) (§4.2; linear networks)."""
+        if self.kernel.activation != "linear":
+            raise InputError("layer kernels are implemented for linear networks only")
         return layer_kernels(self.kernel, self.mixture, Z)
 
     def alignment(self, Z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -77,6 +80,8 @@ def _saddle_point(kern: BaseKernel, arch: Architecture, gp: bool) -> dict[str, A
 def fit_kernel(kern: BaseKernel, arch: Architecture, mode: str = "saddle") -> BPKRFit:
     """Solve the theory on a pre-decomposed base kernel (amortizes the O(P³) step)."""
     check_choice("mode", mode, MODES)
+    if mode == "exact" and kern.activation != "linear":
+        raise InputError("mode 'exact' applies to linear networks only (ReLU: saddle or gp)")
     sp = _saddle_point(kern, arch, gp=(mode == "gp"))
     u = np.asarray(sp["u"], float)
     diag: dict[str, Any] = {"n_roots": int(sp["n_roots"])}
@@ -146,14 +151,24 @@ def fit(
     sigma2: Sequence[float] | float = 1.0,
     T: float = 0.0,
     mode: str = "saddle",
+    activation: str = "linear",
 ) -> BPKRFit:
-    """Fit the BPKR theory of a deep linear network to data (X of shape (P, N0), y (P,)).
+    """Fit the BPKR theory to data (X of shape (P, N0), y (P,)).
 
     ``widths`` = N_1..N_L (L >= 1 hidden layers, input side first); ``sigma2`` one value or
-    σ_1²..σ_{L+1}²; ``T`` >= 0 (T = 0 is the exact interpolation limit, §2.6).
+    σ_1²..σ_{L+1}²; ``T`` >= 0 (T = 0 is the exact interpolation limit, §2.6);
+    ``activation`` "linear" (exact theory) or "relu" (the §5.1 heuristic; saddle and gp modes).
     """
     check_choice("mode", mode, MODES)
-    return fit_kernel(base_kernel(X, y), architecture(widths, sigma2, T), mode)
+    check_choice("activation", activation, ACTIVATIONS)
+    arch = architecture(widths, sigma2, T)
+    if activation == "relu":
+        if mode == "exact":
+            raise InputError("mode 'exact' applies to linear networks only (ReLU: saddle or gp)")
+        from deeprg.bpkr.relu import relu_kernel
+
+        return fit_kernel(relu_kernel(X, y, arch.L), arch, mode)
+    return fit_kernel(base_kernel(X, y), arch, mode)
 
 
 def report(

@@ -25,6 +25,9 @@ def bpkr(
     sigma2: str = o.SIGMA2,
     temperature: float = o.TEMPERATURE,
     mode: str = typer.Option("saddle", "--mode", help="saddle|exact|gp."),
+    activation: str = typer.Option(
+        "linear", "--activation", help="linear|relu (relu: §5.1 heuristic)."
+    ),
     out: Path | None = o.OUT,
     json_out: bool = o.JSON,
 ) -> None:
@@ -38,7 +41,9 @@ def bpkr(
     check_choice("--mode", mode, MODES)
     split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
     w, s2 = o.network(widths, sigma2)
-    f = fit(split.X, split.y, w, s2 if len(s2) > 1 else s2[0], temperature, mode)
+    f = fit(
+        split.X, split.y, w, s2 if len(s2) > 1 else s2[0], temperature, mode, activation=activation
+    )
     rep = report(f, split.X_test, split.y_test)
     rep["data"] = split.info
     if out is not None:

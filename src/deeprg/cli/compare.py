@@ -25,7 +25,7 @@ def compare(
     sigma2: str = o.SIGMA2,
     temperature: float = o.TEMPERATURE,
     activation: str = typer.Option(
-        "linear", "--activation", help="linear|relu (relu: no theory yet)."
+        "linear", "--activation", help="linear|relu (relu: BPKR heuristic, saddle and gp modes)."
     ),
     sampler: str = typer.Option("gibbs", "--sampler", help="gibbs|mala|langevin."),
     chains: int = typer.Option(16, "--chains", help="Independent chains (>= 2)."),

@@ -79,14 +79,14 @@ def compare(
     Z = split.X[: min(kernel_inputs, split.X.shape[0])] if kernel_inputs else None
     theory: dict[str, dict[str, Any]] = {}
     K_theory: dict[str, np.ndarray] = {}
-    if activation == "linear":
-        for mode in ("saddle", "exact", "gp"):
-            fit_ = fit(split.X, split.y, widths, sigma2, T, mode)
-            theory[mode] = report(fit_, split.X_test, split.y_test)
-            if Z is not None:
-                K_theory[mode] = fit_.layer_kernels(Z)
-    # ReLU: no BPKR theory mode applies yet (the kernel plug-in of bpkr.md §5 is issue 4),
-    # so only the sampler is run and ``theory`` stays empty.
+    # ReLU: the §5.1 heuristic in saddle and GP modes (no exact finite-width mode, no layer
+    # kernels); linear: all three modes.
+    modes = ("saddle", "exact", "gp") if activation == "linear" else ("saddle", "gp")
+    for mode in modes:
+        fit_ = fit(split.X, split.y, widths, sigma2, T, mode, activation=activation)
+        theory[mode] = report(fit_, split.X_test, split.y_test)
+        if Z is not None and activation == "linear":
+            K_theory[mode] = fit_.layer_kernels(Z)
     smp = make_sampler(sampler, net, split.X, split.y, T, eta=eta)
     res = run_chains(
         smp,
@@ -114,7 +114,8 @@ def compare(
     for mode, rep in theory.items():
         d = {"eps_g": (res.eps_g - rep["eps_g"]) / res.eps_g_se}
         d["a2_over_N"] = (res.a2_over_N - rep["u"][-1]) / res.a2_over_N_se
-        d["U"] = (res.r2[0] - rep["U"]) / res.r2_se[0]  # ⟨‖r_1‖²⟩ = U (§3.8)
+        if res.r2.size:  # linear networks: ⟨‖r_1‖²⟩ = U (§3.8)
+            d["U"] = (res.r2[0] - rep["U"]) / res.r2_se[0]
         if mode in K_theory:
             diff = res.layer_kernels[1:] - K_theory[mode][1:]
             nrm = lambda a: np.linalg.norm(a, axis=(-2, -1))  # noqa: E731
