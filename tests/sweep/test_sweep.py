@@ -81,7 +81,9 @@ def test_killed_driver_resumes_with_only_missing_points(tmp_path):
     out, marker = tmp_path / "k.nc", tmp_path / "calls.txt"
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     # own session, so that SIGKILL takes the driver and its worker processes (a crashed node)
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(out), str(marker)], env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(out), str(marker)], env=env, start_new_session=True
+    )
     okdir = Path(str(out) + ".d") / "ok"
     t0 = time.time()
     while time.time() - t0 < 60:
