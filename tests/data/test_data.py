@@ -89,3 +89,52 @@ def test_bad_options(kwargs, match):
     name = kwargs.pop("name")
     with pytest.raises(InputError, match=match):
         make_dataset(name, **kwargs)
+
+
+def test_template_cluster_labels_follow_nearest_template():
+    d = make_dataset("template", P=40, P_test=300, seed=5, labels="clusters")
+    assert set(np.unique(d.y)) <= {-1.0, 1.0}
+    nearest = np.linalg.norm(d.X_test[:, None, :] - d.X[None], axis=2).argmin(1)
+    np.testing.assert_array_equal(d.y_test, d.y[nearest])
+    assert d.info["labels"] == "clusters"
+    with pytest.raises(InputError, match="labels must be"):
+        make_dataset("template", P=4, P_test=2, labels="bogus")
+
+
+def test_template_label_noise_level_statistical():
+    """Training residual y − w·x/√N0 has variance σ_0² (teacher recovered by least squares)."""
+    P, N0, s0 = 20000, 10, 0.1
+    d = make_dataset("template", P=P, P_test=5, N0=N0, seed=6, sigma_0=s0)
+    w, *_ = np.linalg.lstsq(d.X / np.sqrt(N0), d.y, rcond=None)
+    r = d.y - d.X @ w / np.sqrt(N0)
+    se = s0**2 * np.sqrt(2 / P)  # standard error of a sample variance of Gaussians
+    assert abs(r.var() - s0**2) < 4 * se
+
+
+def test_teacher_clean_vs_noisy_test_labels():
+    """Same seed: training data identical; noisy test labels differ from clean ones by noise·η."""
+    c = make_dataset("teacher", P=50, P_test=4000, seed=8, noise=0.4)
+    n = make_dataset("teacher", P=50, P_test=4000, seed=8, noise=0.4, test_labels="noisy")
+    np.testing.assert_array_equal(c.X, n.X)
+    diff = n.y_test - c.y_test
+    se = 0.16 * np.sqrt(2 / 4000)
+    assert abs(diff.var() - 0.16) < 4 * se and c.info["test_labels"] == "clean"
+
+
+def test_two_class_label_balance_and_disjoint_split():
+    """Labels ±1 in proportion to the class sizes (hypergeometric spread); no train/test overlap."""
+    from sklearn.datasets import load_digits
+
+    t = load_digits().target
+    n3, n8 = int(np.sum(t == 3)), int(np.sum(t == 8))
+    P = 200
+    d = make_dataset("digits", P=P, P_test=100, seed=11, classes=(3, 8))
+    p = n3 / (n3 + n8)
+    N = n3 + n8
+    sd = np.sqrt(P * p * (1 - p) * (N - P) / (N - 1))
+    assert abs(np.sum(d.y == 1.0) - P * p) < 4 * sd
+    # disjoint: no training row equals a test row
+    same = np.isclose(d.X[:, None, :], d.X_test[None], atol=1e-12).all(2)
+    assert not same.any()
+    cen = make_dataset("digits", P=P, P_test=10, seed=11, classes=(3, 8), center=False)
+    assert cen.info["center"] is False and np.all(cen.X >= 0)

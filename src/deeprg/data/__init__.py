@@ -83,6 +83,7 @@ def template_model(
     sigma_w: float = 0.3,
     inputs: str = "gaussian",
     test_labels: str = "noisy",
+    labels: str = "teacher",
     seed: int = 0,
 ) -> DataSplit:
     """Template model (bpkr.md §6.2 item 1; App. E of the paper as read by deepbays [S]).
@@ -91,6 +92,8 @@ def template_model(
     teacher w ~ N(0, σ_w² I) labels them, y = w·x/√N0 + σ_0 η. Test inputs are noisy copies
     x = √(1−γ) x^μ + √γ ξ of random templates; their labels come from the same noisy teacher
     (``test_labels="clean"`` drops the noise). The paper's exact test-label rule is [U].
+    ``labels="clusters"``: deepbays' random-cluster variant [S] — each template gets a random
+    ±1 label (no teacher, no noise) and a test input carries its template's label.
     """
     P, P_test, N0 = check_int("P", P), check_int("P_test", P_test), check_int("N0", N0)
     gamma = check_in_range("gamma", gamma, 0.0, 1.0)
@@ -99,6 +102,8 @@ def template_model(
     if inputs not in ("gaussian", "binary"):
         raise InputError(f"inputs must be 'gaussian' or 'binary', got {inputs!r}")
     _check_labels(test_labels)
+    if labels not in ("teacher", "clusters"):
+        raise InputError(f"labels must be 'teacher' or 'clusters', got {labels!r}")
     rng = np.random.default_rng(seed)
     w = sigma_w * rng.standard_normal(N0)
     if inputs == "gaussian":
@@ -111,8 +116,12 @@ def template_model(
     yt = Xt @ w / np.sqrt(N0)
     if test_labels == "noisy":
         yt = yt + sigma_0 * rng.standard_normal(P_test)
+    if labels == "clusters":
+        y = rng.choice([-1.0, 1.0], size=P)
+        yt = y[which]
     info = {"name": "template", "seed": seed, "gamma": gamma, "sigma_0": sigma_0}
     info |= {"sigma_w": sigma_w, "inputs": inputs, "test_labels": test_labels, "N0": N0}
+    info["labels"] = labels
     return DataSplit(X, y, Xt, yt, info)
 
 
