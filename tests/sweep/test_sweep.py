@@ -162,6 +162,31 @@ def test_bpkr_adapter_equals_direct_call(tmp_path):
         ),
         ({"experiment": "toy", "fixed": {"x": 1.0}, "grid": {"x": [1.0]}}, "also a grid axis"),
         ({"experiment": "toy", "grid": {"x": [1.0]}, "seeds": {"replicates": 0}}, "replicates"),
+        (
+            {"experiment": "toy", "grid": {"x": [1.0], "sleep": [-1.0]}},
+            "grid.sleep\\[0\\]: must be >= 0",
+        ),
+        (
+            {"experiment": "bpkr", "fixed": {"mode": "fast"}, "grid": {"widths": [[10]]}},
+            "fixed.mode: must be one of saddle, exact, gp",
+        ),
+        ({"experiment": "bpkr", "grid": {"widths": [[10, 0]]}}, "grid.widths\\[0\\]: every entry"),
+        (
+            {"experiment": "replica", "fixed": {"L": 2}, "grid": {"alpha": [1.0, 0.0]}},
+            "alpha\\[1\\]: must be > 0",
+        ),
+        (
+            {"experiment": "mc", "fixed": {"move": "swap"}},
+            "fixed.move: must be one of pcn, rotation",
+        ),
+        (
+            {"experiment": "toy", "grid": {"x": [1.0]}, "seeds": {"values": [-1]}},
+            "seeds.values: must be >= 0",
+        ),
+        (
+            {"experiment": "toy", "grid": {"x": [1.0], "seed": [1]}, "seeds": {"replicates": 2}},
+            "seeds: seed is also",
+        ),
     ],
 )
 def test_invalid_specs_are_rejected_with_the_key_path(spec, msg):
@@ -187,3 +212,38 @@ def test_cli_sweep_roundtrip_and_errors(tmp_path, capsys):
         main(["sweep", "run", str(bad)])
     assert exc.value.code == 2
     assert "q: unknown parameter" in capsys.readouterr().err
+
+
+def test_sampling_adapter_equals_compare_sampler(tmp_path):
+    """The sampling point reproduces deeprg compare's sampler run (same seeds, same draws)."""
+    from deeprg.data import make_dataset
+    from deeprg.experiments.compare import compare
+
+    spec = {
+        "experiment": "sampling",
+        "fixed": {"P": 20, "P_test": 30, "widths": [8], "chains": 4, "steps": 40},
+        "grid": {"T": [0.05, 0.2]},
+    }
+    run_sweep(spec, tmp_path / "s.nc", workers=2, progress=False)
+    ds = collect(validate_spec(spec), tmp_path / "s.nc", write=False)
+    split = make_dataset("teacher", P=20, P_test=30, seed=0)
+    cr = compare(split, [8], 1.0, 0.2, chains=4, steps=40, kernel_inputs=0, progress=False)
+    for k in ("eps_g", "eps_g_se", "a2_over_N", "rhat_max"):
+        assert float(ds[k].sel(T=0.2)) == pytest.approx(cr.sampler[k], rel=1e-12)
+    np.testing.assert_allclose(ds["w2"].sel(T=0.2).values, cr.sampler["w2"], rtol=1e-12)
+
+
+def test_mc_adapter_equals_direct_run_through_any_executor(tmp_path):
+    """Any concurrent.futures.Executor works; the mc point equals run_mc + summary."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from deeprg.perceptron.montecarlo import MCConfig, run_mc, summary
+
+    small = {"L": 2, "N": 6, "t_w": 2, "steps": 4, "n_times": 3, "samples": 2}
+    spec = {"experiment": "mc", "fixed": small, "grid": {"alpha": [0.5, 1.0]}}
+    with ThreadPoolExecutor(1) as ex:
+        run_sweep(spec, tmp_path / "m.nc", executor=ex, progress=False)
+    ds = collect(validate_spec(spec), tmp_path / "m.nc", write=False)
+    direct = summary(run_mc(MCConfig(alpha=1.0, **small), progress=False))
+    assert float(ds["energy_final"].sel(alpha=1.0)) == direct["energy_final"]
+    np.testing.assert_array_equal(ds["q"].sel(alpha=1.0).values, direct["q"])

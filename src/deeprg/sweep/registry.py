@@ -16,27 +16,76 @@ from typing import Any
 from deeprg.errors import InputError
 
 PointFn = Callable[..., dict[str, Any]]
+REQUIRED = object()
+# choices mirrored from deeprg.data.DATASETS / deeprg.sampling.SAMPLERS without importing them
+DATASETS = ("teacher", "template", "digits", "mnist")
+SAMPLERS = ("gibbs", "mala", "langevin")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a point experiment: type, default (or REQUIRED) and allowed values.
+
+    ``rule``: None, a bound ``">0"``, ``">=0"``, ``">=1"`` (numbers; for lists, every element),
+    or a tuple of allowed values.
+    """
+
+    type: type
+    default: Any
+    rule: str | tuple[Any, ...] | None = None
+
+    def check(self, v: Any) -> str | None:
+        """Why ``v`` is not allowed (one phrase), or None when it is."""
+        t = self.type
+        if t is float and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            return f"must be float, got {v!r}"
+        if t is int and not (isinstance(v, int) and not isinstance(v, bool)):
+            return f"must be int, got {v!r}"
+        if t is bool and not isinstance(v, bool):
+            return f"must be true or false, got {v!r}"
+        if t is str and not isinstance(v, str):
+            return f"must be a string, got {v!r}"
+        if t is list and not isinstance(v, list):
+            return f"must be a list, got {v!r}"
+        r = self.rule
+        if r is None:
+            return None
+        if isinstance(r, tuple):
+            return None if v in r else f"must be one of {', '.join(map(str, r))}, got {v!r}"
+        items = v if isinstance(v, list) else [v]
+        for x in items:
+            if not isinstance(x, (int, float)) or isinstance(x, bool):
+                return f"must hold numbers, got {v!r}"
+            bad = {">0": x <= 0, ">=0": x < 0, ">=1": x < 1}[r]
+            if bad:
+                what = "every entry " if isinstance(v, list) else ""
+                return f"{what}must be {r[:-1]} {r[-1]}, got {v!r}"
+        return None
 
 
 @dataclass(frozen=True)
 class Experiment:
     name: str
     fn: PointFn
-    params: dict[str, tuple[type, Any]]  # name -> (type, default or REQUIRED)
+    params: dict[str, Param]
     description: str = ""
 
 
-REQUIRED = object()
 _REGISTRY: dict[str, Experiment] = {}
 
 
 def register_point(
-    name: str, params: dict[str, tuple[type, Any]], description: str = ""
+    name: str, params: dict[str, tuple[Any, ...] | Param], description: str = ""
 ) -> Callable[[PointFn], PointFn]:
-    """Decorator registering a point experiment with its parameter schema."""
+    """Decorator registering a point experiment with its parameter schema.
+
+    ``params`` maps each keyword of the function to ``(type, default)`` or
+    ``(type, default, rule)`` (see :class:`Param`); use ``REQUIRED`` for no default.
+    """
+    schema = {k: v if isinstance(v, Param) else Param(*v) for k, v in params.items()}
 
     def deco(fn: PointFn) -> PointFn:
-        _REGISTRY[name] = Experiment(name, fn, params, description)
+        _REGISTRY[name] = Experiment(name, fn, schema, description)
         return fn
 
     return deco
@@ -62,10 +111,10 @@ def experiments() -> dict[str, Experiment]:
     {
         "x": (float, REQUIRED),
         "y": (float, 0.0),
-        "seed": (int, 0),
-        "sleep": (float, 0.0),
+        "seed": (int, 0, ">=0"),
+        "sleep": (float, 0.0, ">=0"),
         "fail_if_x": (float, math.nan),
-        "spin": (float, 0.0),
+        "spin": (float, 0.0, ">=0"),
         "marker": (str, ""),
     },
     "deterministic test function: value = x² + y + 0.001·seed; optional sleep, CPU spin, failure "
@@ -98,15 +147,16 @@ def toy(
 @register_point(
     "bpkr",
     {
-        "data": (str, "teacher"),
-        "P": (int, 60),
-        "P_test": (int, 1000),
-        "N0": (int, 0),
-        "seed": (int, 0),
-        "widths": (list, REQUIRED),
-        "sigma2": (float, 1.0),
-        "T": (float, 0.05),
-        "mode": (str, "saddle"),
+        "data": (str, "teacher", DATASETS),
+        "P": (int, 60, ">=1"),
+        "P_test": (int, 1000, ">=1"),
+        "N0": (int, 0, ">=0"),
+        "seed": (int, 0, ">=0"),
+        "widths": (list, REQUIRED, ">=1"),
+        "sigma2": (float, 1.0, ">0"),
+        "T": (float, 0.05, ">=0"),
+        "mode": (str, "saddle", ("saddle", "exact", "gp")),
+        "activation": (str, "linear", ("linear", "relu")),
     },
     "BPKR theory of a deep linear network: u, U, eps_g, bias2, variance, log_evidence",
 )
@@ -120,12 +170,14 @@ def bpkr_point(
     sigma2: float,
     T: float,
     mode: str,
+    activation: str = "linear",
 ) -> dict[str, Any]:
     from deeprg.bpkr import fit, report
     from deeprg.data import make_dataset
 
     split = make_dataset(data, P=P, P_test=P_test, N0=N0 or None, seed=seed)
-    rep = report(fit(split.X, split.y, widths, sigma2, T, mode), split.X_test, split.y_test)
+    fitted = fit(split.X, split.y, widths, sigma2, T, mode, activation=activation)
+    rep = report(fitted, split.X_test, split.y_test)
     keys = ("U", "eps_g", "bias2", "variance", "train_error", "log_evidence", "converged")
     return {k: rep[k] for k in keys} | {"u": rep["u"]}
 
@@ -133,11 +185,11 @@ def bpkr_point(
 @register_point(
     "replica",
     {
-        "L": (int, REQUIRED),
-        "alpha": (float, REQUIRED),
-        "scenario": (str, "random"),
-        "closure": (str, "A"),
-        "margin": (float, 0.0),
+        "L": (int, REQUIRED, ">=1"),
+        "alpha": (float, REQUIRED, ">0"),
+        "scenario": (str, "random", ("random", "teacher")),
+        "closure": (str, "A", ("A", "B")),
+        "margin": (float, 0.0, ">=0"),
     },
     "RS layered replica theory at one alpha (no continuation): q, Q per layer, f",
 )
@@ -165,17 +217,18 @@ def replica_point(
 @register_point(
     "compare",
     {
-        "data": (str, "teacher"),
-        "P": (int, 60),
-        "P_test": (int, 500),
-        "N0": (int, 0),
-        "seed": (int, 0),
-        "widths": (list, REQUIRED),
-        "sigma2": (float, 1.0),
-        "T": (float, 0.05),
-        "sampler": (str, "gibbs"),
-        "chains": (int, 16),
-        "steps": (int, 1000),
+        "data": (str, "teacher", DATASETS),
+        "P": (int, 60, ">=1"),
+        "P_test": (int, 500, ">=1"),
+        "N0": (int, 0, ">=0"),
+        "seed": (int, 0, ">=0"),
+        "widths": (list, REQUIRED, ">=1"),
+        "sigma2": (float, 1.0, ">0"),
+        "T": (float, 0.05, ">0"),
+        "sampler": (str, "gibbs", SAMPLERS),
+        "chains": (int, 16, ">=1"),
+        "steps": (int, 1000, ">=1"),
+        "activation": (str, "linear", ("linear", "relu")),
     },
     "theory vs posterior sampling of the finite network (deeprg compare)",
 )
@@ -191,6 +244,7 @@ def compare_point(
     sampler: str,
     chains: int,
     steps: int,
+    activation: str = "linear",
 ) -> dict[str, Any]:
     from deeprg.data import make_dataset
     from deeprg.experiments.compare import compare
@@ -201,6 +255,7 @@ def compare_point(
         widths,
         sigma2,
         T,
+        activation=activation,
         sampler=sampler,
         chains=chains,
         steps=steps,
@@ -224,3 +279,102 @@ def compare_point(
     for mode, rep in cr.theory.items():
         out[f"{mode}_eps_g"] = rep["eps_g"]
     return out
+
+
+@register_point(
+    "sampling",
+    {
+        "data": (str, "teacher", DATASETS),
+        "P": (int, 60, ">=1"),
+        "P_test": (int, 500, ">=1"),
+        "N0": (int, 0, ">=0"),
+        "seed": (int, 0, ">=0"),
+        "widths": (list, REQUIRED, ">=1"),
+        "sigma2": (float, 1.0, ">0"),
+        "T": (float, 0.05, ">0"),
+        "activation": (str, "linear", ("linear", "relu")),
+        "sampler": (str, "gibbs", SAMPLERS),
+        "chains": (int, 16, ">=1"),
+        "steps": (int, 1000, ">=1"),
+        "warmup": (int, -1),
+        "thin": (int, 5, ">=1"),
+        "eta": (float, 1e-3, ">0"),
+    },
+    "posterior sampling of the finite network (deeprg.sampling.run_chains): eps_g, bias2, "
+    "variance, a2/N, per-layer norms with standard errors, R-hat, ESS (warmup -1: steps // 4)",
+)
+def sampling_point(
+    data: str,
+    P: int,
+    P_test: int,
+    N0: int,
+    seed: int,
+    widths: list,
+    sigma2: float,
+    T: float,
+    activation: str,
+    sampler: str,
+    chains: int,
+    steps: int,
+    warmup: int,
+    thin: int,
+    eta: float,
+) -> dict[str, Any]:
+    """Seeds as in ``deeprg compare``: data draw ``seed``, initial parameters from
+    ``SeedSequence([seed, 1])``, chain noise from ``seed``."""
+    import numpy as np
+
+    from deeprg.data import make_dataset
+    from deeprg.networks import init_params, network
+    from deeprg.sampling import ChainRNG, make_sampler, run_chains
+
+    split = make_dataset(data, P=P, P_test=P_test, N0=N0 or None, seed=seed)
+    net = network(split.N0, widths, sigma2, activation)
+    smp = make_sampler(sampler, net, split.X, split.y, T, eta=eta)
+    res = run_chains(
+        smp,
+        net,
+        init_params(net, chains, ChainRNG(np.random.SeedSequence([seed, 1]), chains)),
+        X_test=split.X_test,
+        y_test=split.y_test,
+        steps=steps,
+        warmup=steps // 4 if warmup < 0 else warmup,
+        thin=thin,
+        seed=seed,
+        progress=False,
+    )
+    return {k: v for k, v in res.summary().items() if k != "sampler"}
+
+
+@register_point(
+    "mc",
+    {
+        "L": (int, 4, ">=1"),
+        "N": (int, 20, ">=1"),
+        "alpha": (float, 2.0, ">0"),
+        "N_in": (int, 0, ">=0"),
+        "N_out": (int, 0, ">=0"),
+        "scenario": (str, "random", ("random", "teacher")),
+        "T": (float, 0.0, ">=0"),
+        "kappa": (float, 0.0, ">=0"),
+        "eps": (float, 1.0, ">0"),
+        "move": (str, "pcn", ("pcn", "rotation")),
+        "r": (float, 0.1, ">0"),
+        "theta_max": (float, 0.3, ">0"),
+        "t_w": (int, 64, ">=0"),
+        "steps": (int, 256, ">=1"),
+        "n_times": (int, 12, ">=1"),
+        "samples": (int, 4, ">=1"),
+        "seed": (int, 0, ">=0"),
+        "D": (int, 0, ">=0"),
+        "P_test": (int, 1000, ">=1"),
+    },
+    "Monte Carlo of a deep perceptron network (deeprg.perceptron.montecarlo, clone protocol): "
+    "final energies, layer overlaps q, Q, relaxation times (N_in, N_out, D = 0: defaults)",
+)
+def mc_point(**params: Any) -> dict[str, Any]:
+    from deeprg.perceptron.montecarlo import MCConfig, run_mc, summary
+
+    for k in ("N_in", "N_out", "D"):
+        params[k] = params[k] or None
+    return summary(run_mc(MCConfig(**params), workers=1, progress=False))

@@ -54,7 +54,8 @@ def run_point(experiment: str, params: dict[str, Any]) -> dict[str, Any]:
         exp = get_experiment(experiment)
         from deeprg.sweep.registry import REQUIRED
 
-        kwargs = {k: d for k, (_, d) in exp.params.items() if d is not REQUIRED} | params
+        kwargs = {k: p.default for k, p in exp.params.items() if p.default is not REQUIRED}
+        kwargs |= params
         res = exp.fn(**kwargs)
         return {
             "status": "ok",

@@ -193,10 +193,12 @@ def validate_spec(data: dict[str, Any]) -> SweepSpec:
             raise InputError(
                 f"sweep spec: {k}: unknown parameter of experiment {spec.experiment!r} (allowed: {', '.join(exp.params)})"
             )
-    for k, (_, default) in exp.params.items():
-        if default is REQUIRED and k not in names:
+    for k, par in exp.params.items():
+        if par.default is REQUIRED and k not in names:
             raise InputError(f"sweep spec: {k}: required by experiment {spec.experiment!r}")
     overlap = set(spec.fixed) & set(axes)
+    if spec.seeds is not None and "seed" in set(spec.fixed) | set(axes):
+        raise InputError("sweep spec: seeds: seed is also a fixed parameter or grid axis")
     if overlap:
         raise InputError(f"sweep spec: fixed.{sorted(overlap)[0]}: also a grid axis")
     for z in spec.zip.axes:
@@ -208,25 +210,16 @@ def validate_spec(data: dict[str, Any]) -> SweepSpec:
         (f"grid.{k}", v) for k, v in axes.items()
     ]:
         name = where.split(".", 1)[1]
-        typ = exp.params[name][0]
+        par = exp.params[name]
         for i, v in enumerate(values):
-            loc = where if where.startswith("fixed") else f"{where}[{i}]"
-            if (typ is float and not isinstance(v, (int, float))) or (
-                typ is int and not (isinstance(v, int) and not isinstance(v, bool))
-            ):
-                raise InputError(f"sweep spec: {loc}: must be {typ.__name__}, got {v!r}")
-            if typ is list and not isinstance(v, list):
-                raise InputError(f"sweep spec: {loc}: must be a list, got {v!r}")
-            if typ is str and not isinstance(v, str):
-                raise InputError(f"sweep spec: {loc}: must be a string, got {v!r}")
-            if (
-                name in ("sigma2", "alpha", "P", "P_test", "L", "chains", "steps")
-                and isinstance(v, (int, float))
-                and v <= 0
-            ):
-                raise InputError(f"sweep spec: {loc}: must be > 0, got {v!r}")
-            if name in ("T", "margin") and isinstance(v, (int, float)) and v < 0:
-                raise InputError(f"sweep spec: {loc}: must be >= 0, got {v!r}")
+            why = par.check(v)
+            if why is not None:
+                loc = where if where.startswith("fixed") else f"{where}[{i}]"
+                raise InputError(f"sweep spec: {loc}: {why}")
+    if spec.seeds is not None:
+        why = next((w for s in spec.seeds.seed_list() if (w := exp.params["seed"].check(s))), None)
+        if why is not None:
+            raise InputError(f"sweep spec: seeds.values: {why}")
     return spec
 
 
