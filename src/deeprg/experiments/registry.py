@@ -21,7 +21,7 @@ from deeprg.errors import InputError
 SIZES = ("quick", "full")
 
 # Modules that register reproductions when imported (add yours here).
-_REPRODUCTION_MODULES: tuple[str, ...] = ("compare",)
+_REPRODUCTION_MODULES: tuple[str, ...] = ("bpkr_repro", "compare")
 
 
 @dataclass(frozen=True)
