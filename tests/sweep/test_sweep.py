@@ -206,6 +206,15 @@ def test_cli_sweep_roundtrip_and_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["sweep", "status", str(tmp_path / "s.nc")])
     assert "2/2 done" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:  # spec + --out, and collect
+        main(["sweep", "status", str(toml), "--out", str(tmp_path / "s.nc")])
+    assert "2/2 done" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "collect", str(tmp_path / "s.nc")])
+    assert "2 points" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", "list"])
+    assert "sigma2 (float, default 1.0, >0)" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
     bad.write_text('experiment = "toy"\n[grid]\nx = [1.0]\nq = [2]\n')
     with pytest.raises(SystemExit) as exc:

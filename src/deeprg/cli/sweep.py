@@ -71,27 +71,52 @@ def run(
         typer.echo(f"failures are recorded in {out!s}.d/failed/ (rerun with --retry-failed)")
 
 
+def _out_opt():
+    return typer.Option(None, "--out", help="Output netCDF when PATH is a .toml spec.")
+
+
 @sweep_app.command("status")
 def status_cmd(
-    path: Path = typer.Argument(..., help="The sweep's output .nc (or its spec .toml with --out)."),
+    path: Path = typer.Argument(..., help="The sweep's output .nc, or its spec .toml."),
+    out: Path | None = _out_opt(),
 ) -> None:
     """Points done, failed and missing."""
     from deeprg.sweep import status
 
-    sp, out = _spec_for(path)
-    out = out or path.with_suffix(".nc")
+    sp, found = _spec_for(path)
+    out = found or out or path.with_suffix(".nc")
     st = status(sp, out)
     typer.echo(f"{st.done}/{st.total} done, {st.failed} failed, {st.missing} missing")
 
 
 @sweep_app.command("collect")
 def collect_cmd(
-    path: Path = typer.Argument(..., help="The sweep's output .nc (or its spec .toml)."),
+    path: Path = typer.Argument(..., help="The sweep's output .nc, or its spec .toml."),
+    out: Path | None = _out_opt(),
 ) -> None:
     """Combine finished points into the netCDF file (also works on a partial sweep)."""
     from deeprg.sweep import collect
 
-    sp, out = _spec_for(path)
-    out = out or path.with_suffix(".nc")
+    sp, found = _spec_for(path)
+    out = found or out or path.with_suffix(".nc")
     ds = collect(sp, out)
     typer.echo(f"wrote {out}: dims {dict(ds.sizes)}, {int((ds['status'] == 1).sum())} points")
+
+
+@sweep_app.command("list")
+def list_cmd() -> None:
+    """Registered point experiments and their parameters (type, default, allowed values)."""
+    from deeprg.sweep import experiments
+    from deeprg.sweep.registry import REQUIRED
+
+    for name, exp in experiments().items():
+        typer.echo(f"{name}: {exp.description}")
+        for k, p in exp.params.items():
+            d = "required" if p.default is REQUIRED else f"default {p.default!r}"
+            if p.rule is None:
+                rule = ""
+            elif isinstance(p.rule, str):
+                rule = f", {p.rule}"
+            else:
+                rule = f", one of {'|'.join(map(str, p.rule))}"
+            typer.echo(f"    {k} ({p.type.__name__}, {d}{rule})")

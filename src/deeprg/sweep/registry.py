@@ -114,11 +114,12 @@ def experiments() -> dict[str, Experiment]:
         "seed": (int, 0, ">=0"),
         "sleep": (float, 0.0, ">=0"),
         "fail_if_x": (float, math.nan),
-        "spin": (float, 0.0, ">=0"),
+        "work": (int, 0, ">=0"),
         "marker": (str, ""),
     },
-    "deterministic test function: value = x² + y + 0.001·seed; optional sleep, CPU spin, failure "
-    "and a marker file recording every evaluation",
+    "deterministic test function: value = x² + y + 0.001·seed; optional sleep, fixed CPU work "
+    "(work = number of 1000-term pure-Python sums), failure and a marker file recording every "
+    "evaluation",
 )
 def toy(
     x: float,
@@ -126,7 +127,7 @@ def toy(
     seed: int = 0,
     sleep: float = 0.0,
     fail_if_x: float = math.nan,
-    spin: float = 0.0,
+    work: int = 0,
     marker: str = "",
 ) -> dict[str, Any]:
     if marker:
@@ -136,11 +137,9 @@ def toy(
         raise ValueError(f"toy point failed on purpose at x={x}")
     if sleep > 0:
         time.sleep(sleep)
-    if spin > 0:  # CPU-bound work for efficiency benchmarks
-        t = time.perf_counter()
-        acc = 0.0
-        while time.perf_counter() - t < spin:
-            acc += sum(i * i for i in range(1000))
+    acc = 0
+    for _ in range(work):  # a fixed amount of CPU-bound work (efficiency benchmarks)
+        acc += sum(i * i for i in range(1000))
     return {"value": x * x + y + 0.001 * seed, "pair": [x, y]}
 
 
@@ -158,7 +157,8 @@ def toy(
         "mode": (str, "saddle", ("saddle", "exact", "gp")),
         "activation": (str, "linear", ("linear", "relu")),
     },
-    "BPKR theory of a deep linear network: u, U, eps_g, bias2, variance, log_evidence",
+    "BPKR theory (deep linear network, or the ReLU heuristic): u, U, eps_g, bias2, variance, "
+    "train_error, log_evidence",
 )
 def bpkr_point(
     data: str,
