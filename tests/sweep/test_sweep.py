@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -244,8 +245,6 @@ def test_sampling_adapter_equals_compare_sampler(tmp_path):
 
 def test_mc_adapter_equals_direct_run_through_any_executor(tmp_path):
     """Any concurrent.futures.Executor works; the mc point equals run_mc + summary."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from deeprg.perceptron.montecarlo import MCConfig, run_mc, summary
 
     small = {"L": 2, "N": 6, "t_w": 2, "steps": 4, "n_times": 3, "samples": 2}
@@ -256,3 +255,27 @@ def test_mc_adapter_equals_direct_run_through_any_executor(tmp_path):
     direct = summary(run_mc(MCConfig(alpha=1.0, **small), progress=False))
     assert float(ds["energy_final"].sel(alpha=1.0)) == direct["energy_final"]
     np.testing.assert_array_equal(ds["q"].sel(alpha=1.0).values, direct["q"])
+
+
+def test_replica_adapter_equals_direct_continuation(tmp_path):
+    from deeprg.perceptron.replica import solve_path
+
+    spec = {
+        "experiment": "replica",
+        "fixed": {"L": 3, "scenario": "teacher", "path_points": 6},
+        "grid": {"alpha": [0.5, 3.0]},
+    }
+    with ThreadPoolExecutor(1) as ex:
+        run_sweep(spec, tmp_path / "r.nc", executor=ex, progress=False)
+    ds = collect(validate_spec(spec), tmp_path / "r.nc", write=False)
+    direct = solve_path(3, np.geomspace(1.0, 3.0, 6), scenario="teacher")[-1]
+    assert float(ds["eps_g"].sel(alpha=3.0)) == direct.eps_g
+    np.testing.assert_array_equal(ds["q"].sel(alpha=3.0).values, direct.q)
+    assert float(ds["f"].sel(alpha=0.5)) == solve_path(3, [0.5], scenario="teacher")[-1].f
+
+
+def test_dask_missing_gives_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(InputError, match=r"\[dist\] extra") as exc:
+        run_sweep(toy_spec(), tmp_path / "d.nc", kind="dask", progress=False)
+    assert "\n" not in str(exc.value)

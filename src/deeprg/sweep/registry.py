@@ -190,24 +190,30 @@ def bpkr_point(
         "scenario": (str, "random", ("random", "teacher")),
         "closure": (str, "A", ("A", "B")),
         "margin": (float, 0.0, ">=0"),
+        "path_from": (float, 1.0, ">0"),
+        "path_points": (int, 12, ">=1"),
     },
-    "RS layered replica theory at one alpha (no continuation): q, Q per layer, f",
+    "RS layered replica theory at one alpha, reached by continuation over path_points log-spaced "
+    "alphas from min(path_from, alpha) (as deeprg replica's default 1:...:log grid): "
+    "q (layers 0..L), Q (1..L), f, converged, eps_g (teacher)",
 )
 def replica_point(
-    L: int, alpha: float, scenario: str, closure: str, margin: float
+    L: int,
+    alpha: float,
+    scenario: str,
+    closure: str,
+    margin: float,
+    path_from: float = 1.0,
+    path_points: int = 12,
 ) -> dict[str, Any]:
+    """deep-perceptron-networks.md §3 RS solution through ``solve_path`` (each point is
+    self-contained: the continuation runs inside the point)."""
     import numpy as np
 
     from deeprg.perceptron.replica import solve_path
 
-    # continuation from alpha = 1 (liquid) to the requested alpha, so each point is self-contained
-    sol = solve_path(
-        L,
-        np.geomspace(min(1.0, alpha), alpha, 12),
-        scenario=scenario,
-        closure=closure,
-        margin=margin,
-    )[-1]
+    path = np.geomspace(min(path_from, alpha), alpha, path_points)
+    sol = solve_path(L, path, scenario=scenario, closure=closure, margin=margin)[-1]
     out = {"q": sol.q.tolist(), "Q": sol.Q.tolist(), "f": sol.f, "converged": sol.converged}
     if sol.eps_g is not None:
         out["eps_g"] = sol.eps_g
