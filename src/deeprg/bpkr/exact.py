@@ -182,7 +182,8 @@ def posterior_logU(
         ok = np.isfinite(lps)
         lps_out = CubicSpline(gr[ok], lps[ok])(s_out)
         # p_shift is normalized for shapes k+shift; E[Π u | s] = e^c p_shift(s)/p(s).
-        return np.exp(c + lps_out - lp_out)
+        # clipped: far in the tails (negligible posterior weight) the ratio may overflow
+        return np.exp(np.clip(c + lps_out - lp_out, -700.0, 700.0))
 
     fin_idx = np.flatnonzero(finite)
     s2n = np.asarray(arch.sigma2[1:])

@@ -292,7 +292,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
-TEACHER = {"P": 60, "P_test": 2000, "N0": 120}  # bpkr.md §7.1 recipe
+TEACHER = {"P": 60, "P_test": 500, "N0": 120}  # bpkr.md §7.1 recipe (500 test points)
 
 
 @register(
