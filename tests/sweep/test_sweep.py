@@ -279,3 +279,16 @@ def test_dask_missing_gives_one_line_error(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"\[dist\] extra") as exc:
         run_sweep(toy_spec(), tmp_path / "d.nc", kind="dask", progress=False)
     assert "\n" not in str(exc.value)
+
+
+def test_dead_worker_stops_cleanly_and_rerun_completes(tmp_path):
+    from deeprg.sweep.runner import WorkerDied
+
+    spec = {"experiment": "toy", "grid": {"x": [0.0, 1.0, 2.0, 3.0]}, "fixed": {"crash_if_x": 2.0}}
+    with pytest.raises(WorkerDied, match="rerun the same command to resume") as exc:
+        run_sweep(spec, tmp_path / "c.nc", workers=1, progress=False)
+    assert "\n" not in str(exc.value)
+    # the crash is not blamed on any point: nothing is recorded as failed
+    assert not list((tmp_path / "c.nc.d" / "failed").glob("*.json"))
+    ok_before = len(list((tmp_path / "c.nc.d" / "ok").glob("*.json")))
+    assert ok_before == 2  # x = 0, 1 ran before the crash in the single worker

@@ -51,19 +51,24 @@ def run(
     """Run every unfinished point; finished points are skipped, so a rerun resumes."""
     from deeprg.errors import check_int
     from deeprg.sweep import load_spec, run_sweep
+    from deeprg.sweep.runner import WorkerDied
 
     check_int("--workers", workers)
     sp = load_spec(spec)
     out = out or spec.with_suffix(".nc")
-    st = run_sweep(
-        sp,
-        out,
-        kind="dask" if dask else "local",
-        workers=workers,
-        scheduler=scheduler,
-        cluster=cluster,
-        retry_failed=retry_failed,
-    )
+    try:
+        st = run_sweep(
+            sp,
+            out,
+            kind="dask" if dask else "local",
+            workers=workers,
+            scheduler=scheduler,
+            cluster=cluster,
+            retry_failed=retry_failed,
+        )
+    except WorkerDied as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(
         f"{st.done}/{st.total} points done, {st.failed} failed, {st.missing} missing -> {out}"
     )

@@ -8,6 +8,7 @@ importing the sweep package stays fast.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,10 +116,11 @@ def experiments() -> dict[str, Experiment]:
         "sleep": (float, 0.0, ">=0"),
         "fail_if_x": (float, math.nan),
         "work": (int, 0, ">=0"),
+        "crash_if_x": (float, math.nan),
         "marker": (str, ""),
     },
     "deterministic test function: value = x² + y + 0.001·seed; optional sleep, fixed CPU work "
-    "(work = number of 1000-term pure-Python sums), failure and a marker file recording every "
+    "(work = number of 1000-term pure-Python sums), failure, worker crash and a marker file recording every "
     "evaluation",
 )
 def toy(
@@ -129,12 +131,15 @@ def toy(
     fail_if_x: float = math.nan,
     work: int = 0,
     marker: str = "",
+    crash_if_x: float = math.nan,
 ) -> dict[str, Any]:
     if marker:
         with open(marker, "a") as fh:
             fh.write(f"{x} {y} {seed}\n")
     if x == fail_if_x:
         raise ValueError(f"toy point failed on purpose at x={x}")
+    if x == crash_if_x:  # the worker process dies (tests)
+        os._exit(3)
     if sleep > 0:
         time.sleep(sleep)
     acc = 0

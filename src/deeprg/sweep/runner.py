@@ -19,7 +19,7 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,10 @@ from deeprg.results import atomic_write_text, to_json
 from deeprg.sweep.spec import SweepSpec, validate_spec
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+class WorkerDied(RuntimeError):
+    """A worker process died mid-sweep; finished points are in the store (rerun to resume)."""
 
 
 def _worker_init() -> None:
@@ -241,7 +245,24 @@ def _drain(futs: dict[Future, dict[str, Any]], record, show: bool, n: int) -> No
         bar.start()
     try:
         for fut in as_completed(futs):
-            r = fut.result()
+            try:
+                r = fut.result()
+            except BrokenExecutor as exc:  # a worker process died: no point can be blamed
+                for f, p in futs.items():  # save every point that did finish
+                    if f.done() and not f.cancelled() and f.exception() is None:
+                        record(p, f.result())
+                raise WorkerDied(
+                    f"sweep stopped: a worker process died ({type(exc).__name__}; e.g. out of "
+                    "memory or a crash in compiled code); finished points are saved, rerun the "
+                    "same command to resume"
+                ) from None
+            except Exception as exc:  # e.g. Dask KilledWorker, unpicklable result: this point
+                r = {
+                    "status": "failed",
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": "".join(traceback.format_exception(exc)),
+                    "elapsed": float("nan"),
+                }
             record(futs[fut], r)
             done += r["status"] == "ok"
             failed += r["status"] != "ok"
