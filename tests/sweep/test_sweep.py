@@ -292,3 +292,20 @@ def test_dead_worker_stops_cleanly_and_rerun_completes(tmp_path):
     assert not list((tmp_path / "c.nc.d" / "failed").glob("*.json"))
     ok_before = len(list((tmp_path / "c.nc.d" / "ok").glob("*.json")))
     assert ok_before == 2  # x = 0, 1 ran before the crash in the single worker
+
+
+def test_int_and_float_values_of_a_float_parameter_are_one_point():
+    a = validate_spec({"experiment": "toy", "fixed": {"y": 1}, "grid": {"x": [1, 2]}})
+    b = validate_spec({"experiment": "toy", "fixed": {"y": 1.0}, "grid": {"x": [1.0, 2.0]}})
+    assert [p["key"] for p in a.points()] == [p["key"] for p in b.points()]
+
+
+def test_log_range_of_an_int_parameter_is_rounded():
+    spec = validate_spec(
+        {
+            "experiment": "bpkr",
+            "fixed": {"widths": [10]},
+            "grid": {"P": {"start": 10, "stop": 1000, "num": 3, "log": True}},
+        }
+    )
+    assert spec.axes()["P"] == [10, 100, 1000]

@@ -186,6 +186,9 @@ def validate_spec(data: dict[str, Any]) -> SweepSpec:
         e = next((x for x in errs if x["type"] not in ("list_type", "model_type")), errs[0])
         raise InputError(f"sweep spec: {_loc(e)}: {e['msg']}") from None
     exp = get_experiment(spec.experiment)
+    for k, v in spec.grid.items():  # ranges of int parameters: rounded, duplicates dropped
+        if isinstance(v, RangeAxis) and k in exp.params and exp.params[k].type is int:
+            spec.grid[k] = list(dict.fromkeys(round(x) for x in v.values()))
     axes = spec.axes()
     names = set(spec.fixed) | set(axes) | ({"seed"} if spec.seeds is not None else set())
     for k in names:
@@ -216,6 +219,16 @@ def validate_spec(data: dict[str, Any]) -> SweepSpec:
             if why is not None:
                 loc = where if where.startswith("fixed") else f"{where}[{i}]"
                 raise InputError(f"sweep spec: {loc}: {why}")
+
+    # ints given for float parameters become floats, so that x = 1 and x = 1.0 are one point
+    def coerce(name: str, v: Any) -> Any:
+        return float(v) if exp.params[name].type is float else v
+
+    spec.fixed = {k: coerce(k, v) for k, v in spec.fixed.items()}
+    spec.grid = {
+        k: v if isinstance(v, RangeAxis) else [coerce(k, x) for x in v]
+        for k, v in spec.grid.items()
+    }
     if spec.seeds is not None:
         why = next((w for s in spec.seeds.seed_list() if (w := exp.params["seed"].check(s))), None)
         if why is not None:
