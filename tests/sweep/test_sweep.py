@@ -309,3 +309,24 @@ def test_log_range_of_an_int_parameter_is_rounded():
         }
     )
     assert spec.axes()["P"] == [10, 100, 1000]
+
+
+@pytest.mark.parametrize("kind", ["SLURMCluster", "PBSCluster"])
+def test_cluster_job_script_carries_the_spec_resources(kind):
+    jq = pytest.importorskip("dask_jobqueue")
+    from deeprg.sweep.runner import jobqueue_kwargs
+
+    spec = validate_spec(
+        {
+            "experiment": "toy",
+            "grid": {"x": [1.0]},
+            "resources": {"cores": 4, "memory": "8GB", "walltime": "02:30:00", "queue": "short"},
+        }
+    )
+    cluster = getattr(jq, kind)(**jobqueue_kwargs(spec))
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for text in ("02:30:00", "short", "export OMP_NUM_THREADS=1", "--nthreads 4"):
+        assert text in script

@@ -102,6 +102,25 @@ def status(spec: SweepSpec, out: str | Path) -> SweepStatus:
     return SweepStatus(len(pts), ok, bad)
 
 
+def jobqueue_kwargs(spec: SweepSpec | None) -> dict[str, Any]:
+    """dask-jobqueue cluster arguments from the spec's ``[resources]`` (one BLAS thread)."""
+    res = spec.resources if spec is not None else None
+    kw: dict[str, Any] = (
+        {}
+        if res is None
+        else {
+            "cores": res.cores,
+            "processes": res.processes,
+            "memory": res.memory,
+            "walltime": res.walltime,
+        }
+    )
+    if res is not None and res.queue:
+        kw["queue"] = res.queue
+    kw["job_script_prologue"] = [f"export {v}=1" for v in THREAD_VARS]
+    return kw
+
+
 @contextmanager
 def make_executor(
     kind: str = "local",
@@ -125,23 +144,10 @@ def make_executor(
         elif cluster in ("slurm", "pbs"):
             import dask_jobqueue
 
-            res = spec.resources if spec is not None else None
             cls = dask_jobqueue.SLURMCluster if cluster == "slurm" else dask_jobqueue.PBSCluster
-            kw = (
-                {}
-                if res is None
-                else {
-                    "cores": res.cores,
-                    "processes": res.processes,
-                    "memory": res.memory,
-                    "walltime": res.walltime,
-                }
-            )
-            if res is not None and res.queue:
-                kw["queue"] = res.queue
-            kw["job_script_prologue"] = [f"export {v}=1" for v in THREAD_VARS]
+            kw = jobqueue_kwargs(spec)
             cl = cls(**kw)
-            cl.scale(jobs=res.jobs if res is not None else 1)
+            cl.scale(jobs=spec.resources.jobs if spec is not None else 1)
             client = Client(cl)
         elif cluster is None:
             cl = LocalCluster(
