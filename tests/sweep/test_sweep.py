@@ -119,6 +119,13 @@ def test_dask_localcluster_gives_same_dataset(tmp_path):
     a, b = read_dataset(tmp_path / "a.nc"), read_dataset(tmp_path / "b.nc")
     np.testing.assert_array_equal(a["value"].values, b["value"].values)
     np.testing.assert_array_equal(a["status"].values, b["status"].values)
+    # an existing scheduler (--scheduler tcp://...): here an in-process LocalCluster
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl:
+        run_sweep(spec, tmp_path / "c.nc", scheduler=cl.scheduler_address, progress=False)
+    c = read_dataset(tmp_path / "c.nc")
+    np.testing.assert_array_equal(a["value"].values, c["value"].values)
 
 
 def test_bpkr_adapter_equals_direct_call(tmp_path):

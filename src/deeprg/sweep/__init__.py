@@ -5,11 +5,22 @@ processes or Dask and writes one labelled netCDF; ``status`` and ``collect`` ins
 """
 
 from deeprg.sweep.registry import experiments, get_experiment, register_point
-from deeprg.sweep.runner import collect, make_executor, run_point, run_sweep, status, store_dir
+from deeprg.sweep.runner import (
+    SweepStatus,
+    WorkerDied,
+    collect,
+    make_executor,
+    run_point,
+    run_sweep,
+    status,
+    store_dir,
+)
 from deeprg.sweep.spec import SweepSpec, load_spec, validate_spec
 
 __all__ = [
     "SweepSpec",
+    "SweepStatus",
+    "WorkerDied",
     "collect",
     "experiments",
     "get_experiment",
