@@ -288,7 +288,7 @@ def test_dask_missing_gives_one_line_error(tmp_path, monkeypatch):
     assert "\n" not in str(exc.value)
 
 
-def test_dead_worker_stops_cleanly_and_rerun_completes(tmp_path):
+def test_dead_worker_stops_cleanly_keeping_finished_points(tmp_path):
     from deeprg.sweep.runner import WorkerDied
 
     spec = {"experiment": "toy", "grid": {"x": [0.0, 1.0, 2.0, 3.0]}, "fixed": {"crash_if_x": 2.0}}
