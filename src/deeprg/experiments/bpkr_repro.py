@@ -429,7 +429,7 @@ def run_depth(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     fig.suptitle(f"BPKR vs depth (teacher P=60, N0=120, T={T}; r̃={rt:.3f})", fontsize=10)
     fig.tight_layout()
     figs = _save(fig, out_dir / "bpkr-depth")
-    ds = xr.concat(parts, dim="param_set")
+    ds = xr.concat(parts, dim="param_set", coords="minimal", compat="override")
     m = max(devs) if devs else float("nan")
     ds.attrs["max_dev_se"] = m
     msg = f"max |Gibbs − exact theory| (eps_g) = {m:.2f} standard errors over {len(devs)} points; r̃ = {rt:.3f}"
