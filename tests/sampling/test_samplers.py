@@ -215,3 +215,26 @@ def test_gibbs_matches_exact_finite_width_theory_larger_net():
     assert abs(res.a2_over_N - th.u[-1]) < 3 * res.a2_over_N_se
     assert abs(res.r2[0] - th.U) < 3 * res.r2_se[0]
     assert res.rhat_max < 1.05
+
+
+def test_blr_draws_exact_in_both_primal_and_dual_forms():
+    """_blr_sample: the Cholesky (d <= P) and Matheron (P < d) branches give the closed-form
+    posterior mean and covariance (8000 draws; tolerance from the sampling error)."""
+    from deeprg.sampling.rng import ChainRNG
+    from deeprg.sampling.samplers import _blr_sample
+
+    rng0 = np.random.default_rng(0)
+    for P, d in [(8, 3), (3, 8)]:
+        Phi = rng0.standard_normal((P, d))
+        y = rng0.standard_normal(P)
+        s2, T = 1.3, 0.4
+        S = np.linalg.inv(np.eye(d) / s2 + Phi.T @ Phi / T)
+        mu = S @ Phi.T @ y / T
+        n = 8000
+        w = _blr_sample(np.broadcast_to(Phi, (n, P, d)).copy(), y, s2, T, ChainRNG(1, n))
+        se = np.sqrt(np.diag(S) / n)
+        assert np.all(np.abs(w.mean(0) - mu) < 4 * se)
+        C_hat = np.cov(w.T)
+        assert np.all(
+            np.abs(C_hat - S) < 4 * np.sqrt((S**2 + np.outer(np.diag(S), np.diag(S))) / n)
+        )

@@ -138,8 +138,20 @@ def mala(
 
 
 def _blr_sample(Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any) -> np.ndarray:
-    """Draw w ~ N(μ, Σ), Σ⁻¹ = I/s2 + ΦᵀΦ/T, μ = ΣΦᵀy/T, batched over chains (Φ: (C, P, d))."""
-    C, _, d = Phi.shape
+    """Draw w ~ N(μ, Σ), Σ⁻¹ = I/s2 + ΦᵀΦ/T, μ = ΣΦᵀy/T, batched over chains (Φ: (C, P, d)).
+
+    For d <= P: Cholesky of the d×d precision. For P < d (e.g. the first layer of a network on
+    MNIST): Matheron's rule in data space, exact as well and O(P²d) instead of O(d³):
+    w = w0 + s2 Φᵀ (s2 ΦΦᵀ + T I)⁻¹ (y − Φ w0 − ε), w0 ~ N(0, s2 I), ε ~ N(0, T I).
+    """
+    C, P, d = Phi.shape
+    if P < d:
+        w0 = np.sqrt(s2) * rng.standard_normal((C, d))
+        eps = np.sqrt(T) * rng.standard_normal((C, P))
+        K = s2 * np.matmul(Phi, Phi.transpose(0, 2, 1)) + T * np.eye(P)
+        r = y[None, :] - np.matmul(Phi, w0[..., None])[..., 0] - eps
+        alpha = np.linalg.solve(K, r[..., None])
+        return w0 + s2 * np.matmul(Phi.transpose(0, 2, 1), alpha)[..., 0]
     prec = np.matmul(Phi.transpose(0, 2, 1), Phi) / T + np.eye(d) / s2
     Lc = np.linalg.cholesky(prec)
     b = np.einsum("cpd,p->cd", Phi, y) / T
