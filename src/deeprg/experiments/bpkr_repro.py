@@ -41,7 +41,7 @@ def _theory_curves(
     return out
 
 
-def _sample(split, L, n, sigma2, T, *, sampler, chains, steps, seed, eta=0.02):
+def _sample(split, L, n, sigma2, T, *, sampler, chains, steps, seed, eta=0.02, thin=None):
     from deeprg.networks import init_params, network
     from deeprg.sampling import make_sampler, run_chains
 
@@ -56,7 +56,7 @@ def _sample(split, L, n, sigma2, T, *, sampler, chains, steps, seed, eta=0.02):
         y_test=split.y_test,
         steps=steps,
         warmup=steps // 4,
-        thin=2,
+        thin=thin or (2 if sampler == "gibbs" else 10),  # MALA draws are autocorrelated
         seed=seed,
         progress=False,
     )
@@ -719,7 +719,7 @@ def run_relu(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     from deeprg.data import make_dataset
 
     cfg = SIZES["bpkr-relu"][size]
-    split = make_dataset("template", P=cfg["P"], P_test=1000, seed=seed)
+    split = make_dataset("template", P=cfg["P"], P_test=300, seed=seed)
     modes = ("saddle", "gp")
     th = _theory_curves(split, cfg["Ls"], cfg["widths"], 1.0, 0.05, modes, activation="relu")
     sims = {}
