@@ -21,7 +21,7 @@ from deeprg.errors import InputError
 SIZES = ("quick", "full")
 
 # Modules that register reproductions when imported (add yours here).
-_REPRODUCTION_MODULES: tuple[str, ...] = ("bpkr_repro", "compare")
+_REPRODUCTION_MODULES: tuple[str, ...] = ("bpkr_repro", "compare", "perceptron_repro")
 
 
 @dataclass(frozen=True)
