@@ -72,4 +72,5 @@ def test_quick_representations_beat_gp(tmp_path):
 @pytest.mark.slow
 def test_quick_relu_runs(tmp_path):
     res = registry.get("bpkr-relu").run(size="quick", seed=0, out_dir=tmp_path)
-    assert np.all(np.isfinite(res.dataset["sim_eps_g"].sel(L=1).values))
+    assert np.all(np.isfinite(res.dataset["sim_eps_g"].sel(data="template", L=1).values))
+    assert np.isfinite(res.dataset["sim_eps_g"].sel(data="mnist", L=1).values).any()

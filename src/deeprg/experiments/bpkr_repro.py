@@ -716,45 +716,67 @@ def run_representations(size: str, seed: int, out_dir: Path) -> ReproductionResu
     "BPKR R6: ReLU networks (template model) vs the kernel-renormalization heuristic and the GP limit",
 )
 def run_relu(size: str, seed: int, out_dir: Path) -> ReproductionResult:
+    import xarray as xr
+
     from deeprg.data import make_dataset
 
     cfg = SIZES["bpkr-relu"][size]
-    split = make_dataset("template", P=cfg["P"], P_test=300, seed=seed)
     modes = ("saddle", "gp")
-    th = _theory_curves(split, cfg["Ls"], cfg["widths"], 1.0, 0.05, modes, activation="relu")
-    sims = {}
-    for j, L in enumerate(cfg["Ls"]):
-        if L in cfg["sim_Ls"]:
-            for k, n in enumerate(cfg["sim_widths"]):
-                sims[(j, k)] = _sample(
-                    split,
-                    L,
-                    n,
-                    1.0,
-                    0.05,
-                    sampler="mala",
-                    chains=cfg["chains"],
-                    steps=cfg["steps"],
-                    seed=seed,
-                    eta=0.02,
-                )
-    ds = _width_dataset(th, modes, cfg["Ls"], cfg["widths"], sims, cfg["sim_widths"])
-    figs = _plot_vs(
-        ds,
-        "width",
-        out_dir / "bpkr-relu",
-        "ReLU, template model (N0=200, γ=0.05, σ0=0.1, σw=0.3), σ²=1, T=0.05: heuristic —, GP ··, MALA ●",
+    parts, figs, all_lines = [], [], []
+    # template model (§6.2 Fig. 15 defaults) and two-class MNIST (0 vs 1); MNIST uses fewer
+    # sampler points (N0 = 784 makes its first layer 4x more expensive)
+    for data in ("template", "mnist"):
+        if data == "template":
+            split = make_dataset("template", P=cfg["P"], P_test=300, seed=seed)
+            sim_widths, steps = cfg["sim_widths"], cfg["steps"]
+        else:
+            split = make_dataset("mnist", P=cfg["P"], P_test=300, seed=seed, classes=(0, 1))
+            sim_widths, steps = cfg["sim_widths"][:1], max(cfg["steps"] // 2, 20)
+        th = _theory_curves(split, cfg["Ls"], cfg["widths"], 1.0, 0.05, modes, activation="relu")
+        sims = {}
+        for j, L in enumerate(cfg["Ls"]):
+            if L in cfg["sim_Ls"]:
+                for k, n in enumerate(sim_widths):
+                    sims[(j, k)] = _sample(
+                        split,
+                        L,
+                        n,
+                        1.0,
+                        0.05,
+                        sampler="mala",
+                        chains=cfg["chains"],
+                        steps=steps,
+                        seed=seed,
+                        eta=0.02,
+                    )
+        ds = _width_dataset(th, modes, cfg["Ls"], cfg["widths"], sims, sim_widths)
+        name = "bpkr-relu" if data == "template" else "bpkr-relu-mnist"
+        title = (
+            "ReLU, template model (N0=200, γ=0.05, σ0=0.1, σw=0.3)"
+            if data == "template"
+            else "ReLU, MNIST 0 vs 1 (N0=784)"
+        )
+        figs += _plot_vs(
+            ds, "width", out_dir / name, f"{title}, σ²=1, T=0.05: heuristic —, GP ··, MALA ●"
+        )
+        all_lines += [f"[{data}] {line}" for line in _relu_lines(ds, cfg["sim_Ls"], sim_widths)]
+        parts.append(ds.expand_dims(data=[data]))
+    out = xr.concat(
+        parts, dim="data", data_vars="all", coords="minimal", compat="override", join="outer"
     )
-    # the heuristic is not exact: report deviations in se and relative terms, per depth
+    return ReproductionResult(
+        out, figs, "ReLU heuristic vs MALA:\n" + "\n".join(all_lines), {"size": size, **cfg}
+    )
+
+
+def _relu_lines(ds, sim_Ls, sim_widths) -> list[str]:
     lines = []
-    for L in cfg["sim_Ls"]:
-        for n in cfg["sim_widths"]:
+    for L in sim_Ls:
+        for n in sim_widths:
             v, s = (float(ds[f"sim_eps_g{x}"].sel(L=L, sim_width=n)) for x in ("", "_se"))
             t = float(ds["eps_g"].sel(mode="saddle", L=L).interp(width=n))
             g = float(ds["eps_g"].sel(mode="gp", L=L).interp(width=n))
             lines.append(
                 f"L={L} N={n}: MALA {v:.4f}±{s:.4f}, heuristic {t:.4f} ({(v - t) / s:+.1f} se, {100 * (t - v) / v:+.1f}%), GP {g:.4f} ({100 * (g - v) / v:+.1f}%)"
             )
-    return ReproductionResult(
-        ds, figs, "ReLU heuristic vs MALA:\n" + "\n".join(lines), {"size": size, **cfg}
-    )
+    return lines
