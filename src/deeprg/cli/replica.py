@@ -35,30 +35,49 @@ def parse_alpha(text: str) -> list[float]:
     return vals
 
 
+RSB_ALPHA_MAX = 400.0  # k-RSB validated range (docs/replica.md)
+
+
 @app.command()
 def replica(
     L: int = typer.Option(10, "--L", help="Number of weight layers (neuron layers 0..L)."),
     alpha: str = typer.Option("1:2000:log200", "--alpha", help="α = M/c: value, list or a:b:logN."),
     scenario: str = typer.Option("random", "--scenario", help="random|teacher."),
     closure: str = typer.Option("A", "--closure", help="A (triple product) | B (cavity)."),
-    rsb: int = typer.Option(0, "--rsb", help="RSB steps (only 0 = RS is available)."),
+    rsb: int = typer.Option(0, "--rsb", help="RSB steps: 0 (RS), 1 or 2 (random, closure A)."),
     margin: float = typer.Option(0.0, "--margin", help="Gap margin κ >= 0 (random scenario)."),
+    field: float = typer.Option(
+        0.0, "--field", help="Teacher only: symmetry-breaking side channel h_b on hidden layers."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write the xarray Dataset (netCDF)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Solve the RS saddle point of the layered chain along an α grid (continuation)."""
-    from deeprg.errors import InputError, check_choice, check_int
+    """Solve the layered replica theory along an α grid (continuation): RS or k-RSB."""
+    from deeprg.errors import InputError, check_choice, check_int, check_positive
     from deeprg.perceptron.replica import CLOSURES, SCENARIOS, path_dataset, solve_path
     from deeprg.results import to_json, write_dataset
 
     check_int("--L", L)
     check_choice("--scenario", scenario, SCENARIOS)
     check_choice("--closure", closure, CLOSURES)
-    if rsb != 0:
-        raise InputError("--rsb: only 0 (replica symmetric) is implemented so far")
+    check_int("--rsb", rsb, minimum=0, maximum=2)
+    check_positive("--margin", margin, allow_zero=True)
+    check_positive("--field", field, allow_zero=True)
+    if rsb and (scenario != "random" or closure != "A"):
+        raise InputError(
+            "--rsb 1|2 is implemented for --scenario random --closure A (teacher–student is RS "
+            "by the Nishimori symmetry)"
+        )
+    if closure == "B" and scenario == "teacher":
+        raise InputError("--closure B is implemented for --scenario random only (spec §3.7)")
+    if field and scenario != "teacher":
+        raise InputError("--field is for --scenario teacher only")
     alphas = parse_alpha(alpha)
-    sols = solve_path(L, alphas, scenario=scenario, closure=closure, margin=margin)
-    ds = path_dataset(sols)
+    if rsb and max(alphas) > RSB_ALPHA_MAX:
+        raise InputError(
+            f"--rsb 1|2: alpha must be <= {RSB_ALPHA_MAX:g} (beyond, the breakpoint equation drives "
+            f"the boundary layers to q = 1, see docs/replica.md); got max {max(alphas):g}"
+        )
     cfg = {
         "L": L,
         "alpha": alphas,
@@ -66,10 +85,34 @@ def replica(
         "closure": closure,
         "rsb": rsb,
         "margin": margin,
+        "field": field,
     }
-    if out is not None:
-        write_dataset(ds, out, config=cfg)
-    if json_out:
+    if rsb:
+        from deeprg.perceptron.replica import rsb_dataset, rsb_path
+
+        rsols = rsb_path(L, alphas, rsb, margin=margin)
+        ds = rsb_dataset(rsols)
+        obj = {
+            "alpha": [s.alpha for s in rsols],
+            "q": [s.q[:, -1].tolist() for s in rsols],
+            "Q": [s.Q[:, -1].tolist() for s in rsols],
+            "converged": [s.converged for s in rsols],
+            "f": [s.f for s in rsols],
+            "x": [s.x.tolist() for s in rsols],
+            "q_levels": [s.q.tolist() for s in rsols],
+            "Q_levels": [s.Q.tolist() for s in rsols],
+            "levels": [s.levels.tolist() for s in rsols],
+        }
+        lines = [
+            f"alpha={s.alpha:10.4g}  x={' '.join(f'{v:.3f}' for v in s.x)}  "
+            f"q_max={' '.join(f'{v:.3f}' for v in s.q[:, -1])}  levels={s.levels.tolist()}  "
+            f"conv={s.converged}"
+            for s in rsols
+        ]
+    else:
+        kw = {"field": field} if field else {}
+        sols = solve_path(L, alphas, scenario=scenario, closure=closure, margin=margin, **kw)
+        ds = path_dataset(sols)
         obj = {
             "alpha": [s.alpha for s in sols],
             "q": [s.q.tolist() for s in sols],
@@ -79,10 +122,16 @@ def replica(
         }
         if scenario == "teacher":
             obj["eps_g"] = [s.eps_g for s in sols]
-        typer.echo(to_json(obj))
-        return
-    for s in sols:
-        typer.echo(
+        lines = [
             f"alpha={s.alpha:10.4g}  q={' '.join(f'{v:.3f}' for v in s.q)}  "
             f"Q={' '.join(f'{v:.3f}' for v in s.Q)}  conv={s.converged}"
-        )
+            + (f"  eps_g={s.eps_g:.4f}" if s.eps_g is not None else "")
+            for s in sols
+        ]
+    if out is not None:
+        write_dataset(ds, out, config=cfg)
+    if json_out:
+        typer.echo(to_json(obj))
+        return
+    for line in lines:
+        typer.echo(line)

@@ -2,28 +2,80 @@
 
 RS saddle points for random inputs/outputs and teacher–student (Nishimori), closures A
 (reflection-symmetric triple product, default) and B (cavity-consistent, random I/O),
-continuation in α, the front-criterion transition finder, and k-RSB building blocks.
+continuation in α, transition finders (front criterion and Jacobian instability of the
+liquid beyond the front), k-step RSB with shared breakpoints and the RS replicon.
 L counts weight layers; neuron layers are 0..L with both boundaries clamped.
+
+Stable API (used by the Monte Carlo comparisons and the sweeps)::
+
+    solve_rs(L, alpha, scenario="random"|"teacher", closure="A"|"B", margin=0.0, init=None,
+             liquid=None, field=0.0) -> RSSolution      # q (L+1,), Q (L,), qhat, f, eps_g,
+                                                        # converged, residual, iterations
+    solve_path(L, alphas, ...) -> list[RSSolution]      # continuation in α
+    path_dataset(sols) -> xarray.Dataset (alpha, layer)
+    rs_map(L, alphas, ...) -> xarray.Dataset (alpha, layer)  # solve_path + path_dataset
+    solve_rsb(L, alpha, k=1, ...) -> RSBSolution        # q (L+1, k+1), Q (L, k+1), x (k,)
+    rsb_path(L, alphas, k) / rsb_dataset(sols) -> xarray.Dataset (alpha, layer, level)
+    rs_replicon(sol) -> Replicon;  stability_margin(sol) -> float
+    front_thresholds(...), liquid_thresholds(...), front_position(alpha, thresholds)
+    eps_g_forward(Q, q_test0=1.0) -> float
 """
 
 from deeprg.perceptron.replica.rs import (
     CLOSURES,
     SCENARIOS,
     RSSolution,
+    eps_g_forward,
+    jacobian,
     path_dataset,
     solve_path,
     solve_rs,
+    stability_margin,
 )
-from deeprg.perceptron.replica.transitions import Thresholds, front_thresholds, solid_thickness
+from deeprg.perceptron.replica.rsb import (
+    Replicon,
+    RSBSolution,
+    rs_replicon,
+    rsb_dataset,
+    rsb_path,
+    solve_rsb,
+)
+from deeprg.perceptron.replica.transitions import (
+    LiquidThresholds,
+    Thresholds,
+    front_position,
+    front_thresholds,
+    liquid_thresholds,
+    solid_thickness,
+)
+
+
+def rs_map(L, alphas, **kw):
+    """RS continuation over ``alphas`` as an xarray Dataset with dims (alpha, layer)."""
+    return path_dataset(solve_path(L, alphas, **kw))
+
 
 __all__ = [
     "CLOSURES",
     "SCENARIOS",
+    "LiquidThresholds",
+    "RSBSolution",
     "RSSolution",
+    "Replicon",
     "Thresholds",
+    "eps_g_forward",
+    "front_position",
     "front_thresholds",
+    "jacobian",
+    "liquid_thresholds",
     "path_dataset",
+    "rs_map",
+    "rs_replicon",
+    "rsb_dataset",
+    "rsb_path",
     "solid_thickness",
     "solve_path",
     "solve_rs",
+    "solve_rsb",
+    "stability_margin",
 ]

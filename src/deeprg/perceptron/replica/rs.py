@@ -164,15 +164,107 @@ def _anderson(
     return x, res, max_iter, False
 
 
-def _eps_g_forward(Q: np.ndarray) -> float:
+def eps_g_forward(Q: Sequence[float] | np.ndarray, q_test0: float = 1.0) -> float:
     """Teacher–student ε_g by forward propagation of a fresh input (§5.4):
-    ρ_l = Q_l q^test_{l−1}, q^test_l = (2/π) arcsin ρ_l, ε_g = arccos(ρ_L)/π."""
-    qt = 1.0
-    rho = 0.0
-    for Ql in Q:  # loop over layers
+    ρ_l = Q_l q^test_{l−1}, q^test_l = (2/π) arcsin ρ_l, ε_g = arccos(ρ_L)/π.
+
+    ``q_test0`` is the input overlap (1: the student sees the teacher's input). Since
+    (2/π) arcsin x ≤ x on [0, 1], every layer with Q_l < 1 contracts the overlap; a liquid layer
+    (Q_l = 0) gives ε_g = ½ (§4.2 tension, docs/replica.md).
+    """
+    qt = float(q_test0)
+    rho = qt
+    for Ql in np.asarray(Q, dtype=np.float64):  # loop over layers
         rho = float(np.clip(Ql * qt, -1.0, 1.0))
         qt = (2 / np.pi) * np.arcsin(rho)
     return float(np.arccos(rho) / np.pi)
+
+
+_eps_g_forward = eps_g_forward  # backwards-compatible private name
+
+
+@dataclass(frozen=True)
+class _ChainMap:
+    """The undamped fixed-point map of one chain (closure, scenario, α) on a packed state.
+
+    ``liquid``: boolean mask over neuron layers 0..L whose order parameters are held at zero
+    (the liquid beyond a front, §3.8); ``masked`` returns the map with that constraint and
+    ``full`` without it (used for the Jacobian / instability of the liquid-beyond-front point).
+    """
+
+    L: int
+    alpha: float
+    closure: str
+    full: Callable[[np.ndarray], np.ndarray]
+    keep: np.ndarray  # 1.0 where the state component is free, 0.0 where held liquid
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def masked(self, x: np.ndarray) -> np.ndarray:
+        return self.full(x) * self.keep
+
+
+def _field_array(L: int, field: float | Sequence[float]) -> np.ndarray:
+    h = np.asarray(field, dtype=np.float64)
+    if h.ndim == 0:
+        h = np.full(L - 1, float(h))
+    if h.shape != (L - 1,) or np.any(h < 0) or not np.all(np.isfinite(h)):
+        raise InputError(f"field must be >= 0, a number or {L - 1} values (neuron layers 1..L-1)")
+    return h
+
+
+def _map_A(L, alpha, scenario, margin, field, liquid) -> tuple[_ChainMap, tuple]:
+    wf, nf, gf = factors(scenario, margin)
+    h = _field_array(L, field)
+
+    def gmap(x: np.ndarray) -> np.ndarray:
+        Q, q = x[:L], np.concatenate([[1.0], x[L:], [1.0]])
+        p = q[:-1] * Q * q[1:]
+        d = gf.dG(p)
+        Qn = wf.Q_of(-alpha * q[:-1] * q[1:] * d)
+        psi = -(q[:-2] * Q[:-1] * d[:-1] + Q[1:] * q[2:] * d[1:])
+        qn = nf.q_of(nf.qhat_of(psi) + h)
+        return np.concatenate([Qn, qn])
+
+    keep = np.ones(2 * L - 1)
+    if liquid is not None:
+        keep[L:] = ~liquid[1:-1]
+        keep[:L] = ~(liquid[:-1] | liquid[1:])
+    lo, hi = np.zeros(2 * L - 1), np.full(2 * L - 1, CLIP)
+    return _ChainMap(L, alpha, "A", gmap, keep, lo, hi), (wf, nf, gf, h)
+
+
+def _map_B(L, alpha, margin, liquid) -> _ChainMap:
+    def gmap(x: np.ndarray) -> np.ndarray:
+        Q, q, qh = x[:L], np.concatenate([[1.0], x[L : 2 * L - 1]]), x[2 * L - 1 :]
+        p = q * Q
+        dgb = sp.dG_B(p[:-1], qh) if L > 1 else np.zeros(0)
+        dlast = sp.dG(p[-1:], margin)
+        dd = np.concatenate([dgb, dlast])
+        Qn = _Q_random(-alpha * q * dd)
+        qhn = -2 * Q[1:] * dd[1:]
+        qn = sp.q_B(p[:-1], np.maximum(qh, 0.0)) if L > 1 else np.zeros(0)
+        return np.concatenate([Qn, qn, np.maximum(qhn, 0.0)])
+
+    keep = np.ones(3 * L - 2)
+    if liquid is not None:
+        keep[L : 2 * L - 1] = ~liquid[1:-1]
+        keep[2 * L - 1 :] = ~liquid[1:-1]
+        keep[:L] = ~(liquid[:-1] | liquid[1:])
+    lo = np.zeros(3 * L - 2)
+    hi = np.concatenate([np.full(2 * L - 1, CLIP), np.full(L - 1, np.inf)])
+    return _ChainMap(L, alpha, "B", gmap, keep, lo, hi)
+
+
+def _liquid_mask(L: int, liquid: Sequence[int] | None) -> np.ndarray | None:
+    if liquid is None:
+        return None
+    mask = np.zeros(L + 1, dtype=bool)
+    idx = np.asarray(list(liquid), dtype=int)
+    if idx.size and (idx.min() < 1 or idx.max() > L - 1):
+        raise InputError(f"liquid must list neuron layers in 1..{L - 1}, got {idx.tolist()}")
+    mask[idx] = True
+    return mask
 
 
 def solve_rs(
@@ -187,6 +279,8 @@ def solve_rs(
     tol: float = 1e-11,
     max_iter: int = 20000,
     damping: float = 0.5,
+    liquid: Sequence[int] | None = None,
+    field: float | Sequence[float] = 0.0,
 ) -> RSSolution:
     """RS saddle point of the L-layer chain at one α (§3.5–3.7).
 
@@ -194,47 +288,56 @@ def solve_rs(
     starts at least at ``seed`` so that a newly unstable layer can grow (§3.10 step 4: the
     liquid is an exact fixed point and does not move by itself). A stable liquid layer decays
     back to 0 from the seed.
+
+    ``liquid``: neuron layers (1..L−1) held exactly liquid (q = q̂ = 0, and the weights of the
+    adjacent perceptrons follow): the "liquid beyond the front" fixed point of §3.8, whose
+    instability :func:`stability_margin` measures. ``field``: teacher scenario only, a
+    symmetry-breaking field h_b ≥ 0 on the neuron layers 1..L−1 (scalar or one value per layer),
+    modelled as a Nishimori side channel of strength h_b (q = E tanh(q̂ + h + √(q̂ + h) z),
+    spec §8 item 4, docs/replica.md).
     """
     L = check_int("L", L)
     alpha = check_positive("alpha", alpha)
     check_choice("scenario", scenario, SCENARIOS)
     check_choice("closure", closure, CLOSURES)
     margin = check_positive("margin", margin, allow_zero=True)
+    mask = _liquid_mask(L, liquid)
+    h_any = np.any(np.asarray(field, dtype=np.float64) != 0)
+    if h_any and scenario != "teacher":
+        raise InputError("field (symmetry-breaking side channel) is for the teacher scenario only")
     if closure == "B":
         if scenario != "random":
-            raise InputError("closure B is implemented for the random scenario only (spec §3.7)")
-        return _solve_B(L, alpha, margin, init, seed, tol, max_iter, damping)
-    wf, nf, gf = factors(scenario, margin)
+            raise InputError(
+                "closure B is implemented for the random scenario only (spec §3.7: the "
+                "teacher–student version of B is not derived there); use closure A"
+            )
+        if h_any:
+            raise InputError("field is implemented for closure A only")
+        cmap = _map_B(L, alpha, margin, mask)
+        return _solve_B(L, alpha, margin, init, seed, tol, max_iter, damping, cmap)
+    cmap, (wf, nf, gf, h) = _map_A(L, alpha, scenario, margin, field, mask)
 
-    def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        Q = x[:L]
-        q = np.concatenate([[1.0], x[L:], [1.0]])
-        return Q, q
-
-    def gmap(x: np.ndarray) -> np.ndarray:
-        Q, q = unpack(x)
-        p = q[:-1] * Q * q[1:]
-        d = gf.dG(p)
-        Qn = wf.Q_of(-alpha * q[:-1] * q[1:] * d)
-        psi = -(q[:-2] * Q[:-1] * d[:-1] + Q[1:] * q[2:] * d[1:])
-        qn = nf.q_of(nf.qhat_of(psi))
-        return np.concatenate([Qn, qn])
-
-    if init is not None and init.L == L:
+    if init is not None and init.L == L and init.closure == "A":
         x0 = np.concatenate([init.Q, init.q[1:-1]])
     else:
         x0 = np.zeros(2 * L - 1)
-    x0 = np.maximum(x0, seed)
-    lo, hi = np.zeros_like(x0), np.full_like(x0, CLIP)
-    x, res, it, ok = _anderson(gmap, x0, lo, hi, tol=tol, max_iter=max_iter, damping=damping)
-    Q, q = unpack(x)
+    x0 = np.maximum(x0, seed) * cmap.keep
+    x, res, it, ok = _anderson(
+        cmap.masked, x0, cmap.lo, cmap.hi, tol=tol, max_iter=max_iter, damping=damping
+    )
+    Q, q = x[:L], np.concatenate([[1.0], x[L:], [1.0]])
     p = q[:-1] * Q * q[1:]
     d = gf.dG(p)
     psi = -(q[:-2] * Q[:-1] * d[:-1] + Q[1:] * q[2:] * d[1:])
     qhat = nf.qhat_of(psi)
-    f = float(wf.entropy(Q).sum() + alpha * nf.entropy(q[1:-1], qhat).sum() + alpha * gf.G(p).sum())
-    eps = _eps_g_forward(Q) if scenario == "teacher" else None
-    return RSSolution(L, alpha, scenario, closure, margin, q, Q, qhat, f, ok, res, it, eps)
+    # free entropy; a side channel h contributes s(q, q̂ + h) + h q/2 (its normalization removed)
+    s_int = nf.entropy(q[1:-1], qhat + h) + (h * q[1:-1] / 2 if scenario == "teacher" else 0.0)
+    f = float(wf.entropy(Q).sum() + alpha * np.sum(s_int) + alpha * gf.G(p).sum())
+    eps = eps_g_forward(Q) if scenario == "teacher" else None
+    info = {"liquid": [] if liquid is None else sorted(int(v) for v in liquid)}
+    if h_any:
+        info["field"] = h.tolist()
+    return RSSolution(L, alpha, scenario, "A", margin, q, Q, qhat, f, ok, res, it, eps, info)
 
 
 def _solve_B(
@@ -246,32 +349,18 @@ def _solve_B(
     tol: float,
     max_iter: int,
     damping: float,
+    cmap: _ChainMap,
 ) -> RSSolution:
     """Closure B, random I/O (§3.7): state (Q_1..L, q_1..L−1, q̂_1..L−1)."""
-
-    def unpack(x: np.ndarray):
-        return x[:L], np.concatenate([[1.0], x[L : 2 * L - 1]]), x[2 * L - 1 :]
-
-    def gmap(x: np.ndarray) -> np.ndarray:
-        Q, q, qh = unpack(x)  # q has entries for layers 0..L−1
-        p = q * Q
-        dgb = sp.dG_B(p[:-1], qh) if L > 1 else np.zeros(0)
-        dlast = sp.dG(p[-1:], margin)
-        dd = np.concatenate([dgb, dlast])
-        Qn = _Q_random(-alpha * q * dd)
-        qhn = -2 * Q[1:] * dd[1:]
-        qn = sp.q_B(p[:-1], np.maximum(qh, 0.0)) if L > 1 else np.zeros(0)
-        return np.concatenate([Qn, qn, np.maximum(qhn, 0.0)])
-
     if init is not None and init.L == L and init.closure == "B":
         x0 = np.concatenate([init.Q, init.q[1:-1], init.qhat])
     else:
         x0 = np.zeros(3 * L - 2)
-    x0 = np.maximum(x0, seed)
-    lo = np.zeros_like(x0)
-    hi = np.concatenate([np.full(2 * L - 1, CLIP), np.full(L - 1, np.inf)])
-    x, res, it, ok = _anderson(gmap, x0, lo, hi, tol=tol, max_iter=max_iter, damping=damping)
-    Q, q, qh = unpack(x)
+    x0 = np.maximum(x0, seed) * cmap.keep
+    x, res, it, ok = _anderson(
+        cmap.masked, x0, cmap.lo, cmap.hi, tol=tol, max_iter=max_iter, damping=damping
+    )
+    Q, q, qh = x[:L], np.concatenate([[1.0], x[L : 2 * L - 1]]), x[2 * L - 1 :]
     p = q * Q
     f = float(
         sp.w_rs(Q).sum()
@@ -280,6 +369,41 @@ def _solve_B(
     )
     q_full = np.concatenate([q, [1.0]])
     return RSSolution(L, alpha, "random", "B", margin, q_full, Q, qh, f, ok, res, it, None)
+
+
+def _state(sol: RSSolution) -> np.ndarray:
+    if sol.closure == "B":
+        return np.concatenate([sol.Q, sol.q[1:-1], sol.qhat])
+    return np.concatenate([sol.Q, sol.q[1:-1]])
+
+
+def jacobian(sol: RSSolution, h: float = 1e-7) -> np.ndarray:
+    """Jacobian of the undamped fixed-point map at ``sol`` (forward differences, positive
+    steps so that liquid components stay inside the physical box), §3.8, §6.1 item 2."""
+    if sol.closure == "B":
+        cmap = _map_B(sol.L, sol.alpha, sol.margin, None)
+    else:
+        cmap, _ = _map_A(
+            sol.L, sol.alpha, sol.scenario, sol.margin, sol.info.get("field", 0.0), None
+        )
+    x = _state(sol)
+    g0 = cmap.full(x)
+    n = x.size
+    steps = np.where(x + h < cmap.hi, h, -h)
+    J = np.empty((n, n))
+    for j in range(n):  # one map evaluation per state component
+        xp = x.copy()
+        xp[j] += steps[j]
+        J[:, j] = (cmap.full(xp) - g0) / steps[j]
+    return J
+
+
+def stability_margin(sol: RSSolution) -> float:
+    """1 − max Re eig(Jacobian): > 0 when ``sol`` is a stable fixed point of the undamped map,
+    < 0 past an instability (the onset of a new frozen layer when ``sol`` holds the liquid
+    beyond a front)."""
+    ev = np.linalg.eigvals(jacobian(sol))
+    return float(1.0 - np.max(ev.real))
 
 
 def solve_path(
