@@ -21,7 +21,12 @@ from deeprg.errors import InputError
 SIZES = ("quick", "full")
 
 # Modules that register reproductions when imported (add yours here).
-_REPRODUCTION_MODULES: tuple[str, ...] = ("bpkr_repro", "compare", "perceptron_repro")
+_REPRODUCTION_MODULES: tuple[str, ...] = (
+    "bpkr_repro",
+    "compare",
+    "perceptron_repro",
+    "perceptron_theory",
+)
 
 
 @dataclass(frozen=True)
