@@ -1,7 +1,9 @@
 """RS map speed (issue 5). Run: OMP_NUM_THREADS=1 python benchmarks/bench_replica.py
 
 The full (α, l) map for L = 20 on a 200-point log grid of α ∈ [1, 2000] (target < 60 s on one
-core), against two baselines timed on a subset of α and extrapolated:
+core), against two baselines timed on a subset of α and extrapolated (below), and the 1RSB
+path for L = 10 on 50 log-spaced α ∈ [2, 250] (target < 10 min; run in full, not extrapolated;
+``--skip-rsb`` leaves it out). Baselines of the RS map:
 
 1. the package's own quadrature with plain damped iteration (no Anderson acceleration);
 2. a straightforward implementation of the spec's recipe (§3.10): per-layer Python loops,
@@ -55,7 +57,32 @@ def straightforward_path(L, alphas, tol=1e-9, max_iter=20000, damping=0.5):
     return np.mean(iters)
 
 
+def bench_rsb(L: int = 10, n: int = 50) -> None:
+    from deeprg.perceptron.replica import rsb_path
+
+    alphas = np.geomspace(2.0, 250.0, n)
+    t = time.perf_counter()
+    sols = rsb_path(L, alphas, 1)
+    dt = time.perf_counter() - t
+    conv = np.mean([s.converged for s in sols])
+    its = np.mean([s.iterations for s in sols])
+    print(
+        f"1RSB path L={L}, {n} alphas in [2, 250]: {dt:.0f} s (target < 600 s); converged "
+        f"{conv * 100:.0f}%, mean inner iterations per alpha {its:.0f} (all breakpoint trials), "
+        f"{dt / n:.1f} s per alpha"
+    )
+
+
 def main() -> None:
+    import sys
+
+    if "--only-rsb" not in sys.argv:
+        bench_rs()
+    if "--skip-rsb" not in sys.argv:
+        bench_rsb()
+
+
+def bench_rs() -> None:
     alphas = np.geomspace(1, 2000, 200)
     t = time.perf_counter()
     sols = rs.solve_path(20, alphas)
