@@ -700,8 +700,7 @@ def rs_replicon(sol: RSSolution) -> Replicon:
     M = (Wz * r**2).sum(1) / (1 - p)
     lam = (Wz * (sp.mills_rr(-u) / (1 - p)[:, None]) ** 2).sum(1)
     qh = sol.qhat
-    y = sp._gh(qh)
-    chi = ((1 - np.tanh(y) ** 2) ** 2) @ sp._GH_W if L > 1 else np.zeros(0)
+    chi = sp.ising_chi(qh) if L > 1 else np.zeros(0)
     n = 2 * L - 1  # variables: δQ_1..δQ_L, δq_1..δq_{L−1}
     H = np.zeros((n, n))
 
