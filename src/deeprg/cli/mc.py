@@ -13,7 +13,10 @@ from deeprg.cli.app import app
 def mc(
     L: int = typer.Option(6, "--L", help="Weight layers (neuron layers 0..L)."),
     N: int = typer.Option(20, "--N", help="Hidden width."),
-    alpha: float = typer.Option(2.0, "--alpha", help="α = M/N (M training patterns)."),
+    alpha: float = typer.Option(2.0, "--alpha", help="α = M/c (M training patterns)."),
+    c: int | None = typer.Option(
+        None, "--c", help="Inputs per unit: sparse random c-regular graph (default c = N)."
+    ),
     N_in: int | None = typer.Option(None, "--N-in", help="Input width (default N)."),
     N_out: int | None = typer.Option(None, "--N-out", help="Output width (default N)."),
     scenario: str = typer.Option("random", "--scenario", help="random|teacher."),
@@ -25,6 +28,12 @@ def mc(
     t_w: int = typer.Option(64, "--tw", help="Waiting time before cloning (MC steps)."),
     steps: int = typer.Option(256, "--steps", help="MC steps after cloning."),
     samples: int = typer.Option(4, "--samples", help="Independent samples."),
+    clones: int = typer.Option(
+        2, "--clones", help="Replicas cloned at t_w (>= 3: overlap histograms, ultrametricity)."
+    ),
+    pt_n: int = typer.Option(1, "--pt-n", help="Parallel tempering: temperatures (1 = off)."),
+    pt_T_max: float = typer.Option(1.0, "--pt-T-max", help="Highest tempering temperature."),
+    pt_every: int = typer.Option(1, "--pt-every", help="MC steps between swap attempts."),
     workers: int = typer.Option(1, "--workers", help="Worker processes over samples."),
     seed: int = typer.Option(0, "--seed", help="Master seed."),
     store: Path | None = typer.Option(
@@ -45,6 +54,7 @@ def mc(
         alpha=alpha,
         N_in=N_in,
         N_out=N_out,
+        c=c,
         scenario=scenario,
         T=T,
         kappa=kappa,
@@ -53,6 +63,10 @@ def mc(
         steps=steps,
         samples=samples,
         seed=seed,
+        clones=clones,
+        pt_n=pt_n,
+        pt_T_max=pt_T_max,
+        pt_every=pt_every,
     ).validate()
     ds = run_mc(cfg, workers=workers, store=store, progress=None if not json_out else False)
     summ = summary(ds)

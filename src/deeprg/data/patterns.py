@@ -24,15 +24,31 @@ def random_patterns(
     return S0, SL
 
 
-def spherical_rows(n_out: int, n_in: int, rng: np.random.Generator) -> np.ndarray:
-    """Gaussian rows rescaled to squared norm n_in (uniform on the sphere of radius √n_in)."""
+def spherical_rows(
+    n_out: int, n_in: int, rng: np.random.Generator, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Gaussian rows rescaled to squared norm = fan-in (uniform on the sphere of radius √c).
+
+    With a boolean ``mask`` (n_out × n_in, sparse connectivity) each row lives on its own
+    inputs, c = mask.sum(1), and is zero elsewhere."""
     J = rng.standard_normal((n_out, n_in))
-    return J * np.sqrt(n_in) / np.linalg.norm(J, axis=1, keepdims=True)
+    if mask is None:
+        return J * np.sqrt(n_in) / np.linalg.norm(J, axis=1, keepdims=True)
+    J = np.where(mask, J, 0.0)
+    return J * np.sqrt(mask.sum(1, keepdims=True)) / np.linalg.norm(J, axis=1, keepdims=True)
 
 
-def teacher_network(widths: Sequence[int], rng: np.random.Generator) -> list[np.ndarray]:
-    """Teacher weights J^l (N_l × N_{l−1}), rows uniform on the sphere."""
-    return [spherical_rows(widths[l + 1], widths[l], rng) for l in range(len(widths) - 1)]
+def teacher_network(
+    widths: Sequence[int],
+    rng: np.random.Generator,
+    masks: Sequence[np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """Teacher weights J^l (N_l × N_{l−1}), rows uniform on the sphere (on the graph given by
+    ``masks`` when the connectivity is sparse)."""
+    return [
+        spherical_rows(widths[l + 1], widths[l], rng, None if masks is None else masks[l])
+        for l in range(len(widths) - 1)
+    ]
 
 
 def forward_signs(J: Sequence[np.ndarray], S0: np.ndarray) -> list[np.ndarray]:
@@ -45,10 +61,15 @@ def forward_signs(J: Sequence[np.ndarray], S0: np.ndarray) -> list[np.ndarray]:
 
 
 def teacher_data(
-    M: int, widths: Sequence[int], rng: np.random.Generator, *, D: int | None = None
+    M: int,
+    widths: Sequence[int],
+    rng: np.random.Generator,
+    *,
+    D: int | None = None,
+    masks: Sequence[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """(S0, SL, teacher weights): random (or hidden-manifold) inputs labelled by the teacher."""
-    J = teacher_network(widths, rng)
+    J = teacher_network(widths, rng, masks)
     S0 = hidden_manifold_inputs(M, widths[0], D, rng) if D else random_patterns(M, widths, rng)[0]
     layers = forward_signs(J, S0)
     return layers[0], layers[-1], J

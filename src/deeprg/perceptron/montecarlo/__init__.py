@@ -3,9 +3,16 @@
 L counts weight layers (neuron layers 0..L, the boundaries clamped by the data).
 """
 
+from deeprg.perceptron.montecarlo.analysis import (
+    overlap_histogram,
+    triangles,
+    ultrametric_statistics,
+    ultrametricity,
+)
 from deeprg.perceptron.montecarlo.run import (
     MCConfig,
     init_state,
+    make_graph,
     overlaps,
     relaxation_time,
     run_mc,
@@ -16,9 +23,14 @@ from deeprg.perceptron.montecarlo.run import (
 __all__ = [
     "MCConfig",
     "init_state",
+    "make_graph",
+    "overlap_histogram",
     "overlaps",
     "relaxation_time",
     "run_mc",
     "simulate_sample",
     "summary",
+    "triangles",
+    "ultrametric_statistics",
+    "ultrametricity",
 ]

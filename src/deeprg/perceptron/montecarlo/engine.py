@@ -1,31 +1,103 @@
 """Numba Monte Carlo kernel of deep perceptron networks (deep-perceptron-networks.md §2, §5.1).
 
 L counts **weight layers**; neuron layers l = 0..L have widths w[0..L] (input and output may
-differ from the hidden width). Fully connected: unit i of layer l sees all w[l−1] units of
-layer l−1, with local field h_i = Σ_j J_ij S_j /√w[l−1] and gap r = S_i h_i.
+differ from the hidden width). Unit i of layer l sees ``fan[l−1]`` units of layer l−1: all of
+them (fully connected, c = w[l−1]) or c random distinct ones (sparse c-regular inputs, §2.1,
+the tree-like "dense limit" 1 ≪ c ≪ N of the theory). Local field h_i = Σ_{j∈∂i} J_ij S_j/√c,
+gap r = S_i h_i.
 
 Arrays (padded to Nmax = max w):
     S[l, μ, i]   int8 ±1, layers 0 and L clamped (never moved)
-    J[l−1, i, j] weights of layer l
+    J[l−1, i, j] weights of layer l, dense storage (zero where j ∉ ∂i)
     h[l−1, μ, i] cached local fields of the units of layer l
+A :class:`Graph` holds the connectivity: ``conn[l−1, i, a]`` the a-th input of unit i of
+layer l, and the reverse lists ``rk[l−1, rptr[l−1, j]:rptr[l−1, j+1]]`` of the units of layer
+l that read unit j of layer l−1 (the gaps a flip of j changes).
 
 Energy (§2.5): H = Σ_{μ,l=1..L,i} V(r), V(r) = ε (r − κ)² θ(κ − r) (= ε r² θ(−r) at κ = 0).
 Moves (Metropolis, min(1, e^{−βΔH}); T = 0 accepts iff ΔH ≤ 0):
-    flip:     S_i^{μ,l} → −S_i^{μ,l}, l = 1..L−1; ΔH from its own gap and the w[l+1] gaps
-              downstream, O(N) with cached fields;
+    flip:     S_i^{μ,l} → −S_i^{μ,l}, l = 1..L−1; ΔH from its own gap and the (out-degree)
+              gaps downstream, O(N) with cached fields;
     pcn:      J_ij → (J_ij + r x)/√(1+r²), x ~ N(0,1) (paper eq. 35): reversible for N(0,1)
               entries (Gaussian-prior ensemble); ΔH over the M gaps of unit i;
-    rotation: (J_ij, J_ik) rotated by θ ~ U(−θ_max, θ_max) in their plane: preserves each row's
-              norm exactly (strict spherical ensemble); ΔH over the M gaps of unit i.
-One MC step = Σ_{l=1}^{L−1} w[l]·M flip attempts + Σ_l w[l]·w[l−1] weight attempts (§5.1).
+    rotation: (J_ij, J_ik), j, k ∈ ∂i, rotated by θ ~ U(−θ_max, θ_max) in their plane: preserves
+              each row's norm exactly (strict spherical ensemble); ΔH over the M gaps of unit i.
+One MC step = Σ_{l=1}^{L−1} w[l]·M flip attempts + Σ_l w[l]·fan[l−1] weight attempts (§5.1).
+
+The fully connected flip loop reads a contiguous transposed copy of J and evaluates V without
+branches, so the downstream sum vectorizes (SIMD); the public functions are thin wrappers that
+build that copy and a dense :class:`Graph` when none is given.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
 MOVE_PCN, MOVE_ROTATION = 0, 1
+MOVES_BY_NAME = {"pcn": MOVE_PCN, "rotation": MOVE_ROTATION}
+# reassociation (SIMD reductions) but no nnan/ninf: β = ∞ is a legitimate value (T = 0)
+_FM = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Connectivity of the L weight layers (see the module docstring)."""
+
+    fan: np.ndarray  # (L,) int64: inputs per unit of layer l (= c, or w[l−1] when dense)
+    conn: np.ndarray  # (L, Nmax, cmax) int64
+    rptr: np.ndarray  # (L, Nmax + 1) int64
+    rk: np.ndarray  # (L, Nmax · cmax) int64
+    sparse: bool
+
+    def mask(self, l: int, w: np.ndarray) -> np.ndarray:
+        """Boolean (w[l], w[l−1]) adjacency of weight layer l (1-based)."""
+        m = np.zeros((int(w[l]), int(w[l - 1])), dtype=bool)
+        f = int(self.fan[l - 1])
+        rows = np.repeat(np.arange(int(w[l])), f)
+        m[rows, self.conn[l - 1, : w[l], :f].ravel()] = True
+        return m
+
+
+def _build(w: np.ndarray, conns: list[np.ndarray], sparse: bool) -> Graph:
+    L = len(w) - 1
+    nmax = int(w.max())
+    cmax = max(c.shape[1] for c in conns)
+    fan = np.array([c.shape[1] for c in conns], dtype=np.int64)
+    conn = np.zeros((L, nmax, cmax), dtype=np.int64)
+    rptr = np.zeros((L, nmax + 1), dtype=np.int64)
+    rk = np.zeros((L, nmax * cmax), dtype=np.int64)
+    for l, c in enumerate(conns):
+        conn[l, : c.shape[0], : c.shape[1]] = c
+        # reverse lists: units of layer l+1 reading unit j of layer l, sorted by unit index
+        units = np.repeat(np.arange(c.shape[0]), c.shape[1])
+        order = np.lexsort((units, c.ravel()))
+        src = c.ravel()[order]
+        rk[l, : src.size] = units[order]
+        counts = np.bincount(src, minlength=int(w[l]))
+        rptr[l, 1 : int(w[l]) + 1] = np.cumsum(counts)
+        rptr[l, int(w[l]) + 1 :] = rptr[l, int(w[l])]
+    return Graph(fan, conn, rptr, rk, sparse)
+
+
+def dense_graph(w: np.ndarray) -> Graph:
+    """Fully connected layers (c = w[l−1], the simulations of the paper)."""
+    w = np.asarray(w, dtype=np.int64)
+    conns = [np.tile(np.arange(w[l - 1]), (w[l], 1)) for l in range(1, len(w))]
+    return _build(w, conns, sparse=False)
+
+
+def random_graph(w: np.ndarray, c: int, rng: np.random.Generator) -> Graph:
+    """Sparse random c-regular inputs: every unit of layer l reads c distinct units of layer
+    l−1 chosen uniformly (out-degrees are then Binomial, mean c·w[l]/w[l−1])."""
+    w = np.asarray(w, dtype=np.int64)
+    conns = [
+        np.sort(np.argsort(rng.random((w[l], w[l - 1])), axis=1)[:, :c], axis=1)
+        for l in range(1, len(w))
+    ]
+    return _build(w, conns, sparse=True)
 
 
 @njit(cache=True)
@@ -34,20 +106,19 @@ def seed_numba(seed: int) -> None:
     np.random.seed(seed)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", fastmath=_FM)
 def _V(r: float, kappa: float, eps: float) -> float:
-    d = r - kappa
-    return eps * d * d if d < 0.0 else 0.0
+    d = min(r - kappa, 0.0)
+    return eps * d * d
 
 
 @njit(cache=True)
-def compute_fields(S, J, w):
-    """h[l−1, μ, i] = Σ_j J[l−1, i, j] S[l−1, μ, j] / √w[l−1], recomputed from scratch."""
+def _compute_fields(S, J, w, fan):
     L = J.shape[0]
     M = S.shape[1]
     h = np.zeros((L, M, S.shape[2]))
     for l in range(1, L + 1):
-        inv = 1.0 / np.sqrt(w[l - 1])
+        inv = 1.0 / np.sqrt(fan[l - 1])
         for mu in range(M):
             for i in range(w[l]):
                 acc = 0.0
@@ -55,6 +126,12 @@ def compute_fields(S, J, w):
                     acc += J[l - 1, i, j] * S[l - 1, mu, j]
                 h[l - 1, mu, i] = acc * inv
     return h
+
+
+def compute_fields(S, J, w, graph: Graph | None = None) -> np.ndarray:
+    """h[l−1, μ, i] = Σ_j J[l−1, i, j] S[l−1, μ, j] / √fan, recomputed from scratch."""
+    g = graph or dense_graph(w)
+    return _compute_fields(S, J, np.asarray(w, dtype=np.int64), g.fan)
 
 
 @njit(cache=True)
@@ -83,32 +160,43 @@ def _accept(dH: float, beta: float) -> bool:
     return np.random.random() < np.exp(-beta * dH)
 
 
-@njit(cache=True)
-def flip_attempt(S, J, h, w, l, mu, i, beta, kappa, eps):
-    """One neuron-flip attempt at (l, μ, i); returns (accepted, ΔH)."""
+@njit(cache=True, fastmath=_FM)
+def _flip(S, JT, h, w, fan, sparse, rptr, rk, l, mu, i, beta, kappa, eps):
     s = S[l, mu, i]
     r = s * h[l - 1, mu, i]
     dH = _V(-r, kappa, eps) - _V(r, kappa, eps)
-    coef = -2.0 * s / np.sqrt(w[l])
-    for k in range(w[l + 1]):
-        hk = h[l, mu, k]
-        hn = hk + coef * J[l, k, i]
-        sk = S[l + 1, mu, k]
-        dH += _V(sk * hn, kappa, eps) - _V(sk * hk, kappa, eps)
+    coef = -2.0 * s / np.sqrt(fan[l])
+    col = JT[l, i]
+    hrow = h[l, mu]
+    srow = S[l + 1, mu]
+    if sparse:
+        for p in range(rptr[l, i], rptr[l, i + 1]):
+            k = rk[l, p]
+            hk = hrow[k]
+            dH += _V(srow[k] * (hk + coef * col[k]), kappa, eps) - _V(srow[k] * hk, kappa, eps)
+    else:
+        for k in range(w[l + 1]):
+            hk = hrow[k]
+            sk = np.float64(srow[k])
+            dH += _V(sk * (hk + coef * col[k]), kappa, eps) - _V(sk * hk, kappa, eps)
     if _accept(dH, beta):
         S[l, mu, i] = -s
-        for k in range(w[l + 1]):
-            h[l, mu, k] += coef * J[l, k, i]
+        if sparse:
+            for p in range(rptr[l, i], rptr[l, i + 1]):
+                k = rk[l, p]
+                hrow[k] += coef * col[k]
+        else:
+            for k in range(w[l + 1]):
+                hrow[k] += coef * col[k]
         return True, dH
     return False, 0.0
 
 
 @njit(cache=True)
-def weight_attempt(S, J, h, w, l, i, j, beta, kappa, eps, move, step, buf):
-    """One weight move on row i of layer l (pCN on J_ij, or a rotation of (J_ij, J_ik));
-    returns (accepted, ΔH)."""
+def _weight(S, J, JT, h, w, fan, sparse, conn, l, i, a, beta, kappa, eps, move, step, buf):
     M = S.shape[1]
-    inv = 1.0 / np.sqrt(w[l - 1])
+    inv = 1.0 / np.sqrt(fan[l - 1])
+    j = conn[l - 1, i, a] if sparse else a
     old_j = J[l - 1, i, j]
     k = j
     if move == MOVE_PCN:
@@ -116,9 +204,10 @@ def weight_attempt(S, J, h, w, l, i, j, beta, kappa, eps, move, step, buf):
         dj, dk = new_j - old_j, 0.0
         old_k = 0.0
     else:
-        k = np.random.randint(0, w[l - 1] - 1)
-        if k >= j:
-            k += 1
+        b = np.random.randint(0, fan[l - 1] - 1)
+        if b >= a:
+            b += 1
+        k = conn[l - 1, i, b] if sparse else b
         th = step * (2.0 * np.random.random() - 1.0)
         c, sn = np.cos(th), np.sin(th)
         old_k = J[l - 1, i, k]
@@ -134,8 +223,10 @@ def weight_attempt(S, J, h, w, l, i, j, beta, kappa, eps, move, step, buf):
         dH += _V(si * (hold + dh), kappa, eps) - _V(si * hold, kappa, eps)
     if _accept(dH, beta):
         J[l - 1, i, j] = old_j + dj
+        JT[l - 1, j, i] = old_j + dj
         if move != MOVE_PCN:
             J[l - 1, i, k] = old_k + dk
+            JT[l - 1, k, i] = old_k + dk
         for mu in range(M):
             h[l - 1, mu, i] += buf[mu]
         return True, dH
@@ -143,12 +234,26 @@ def weight_attempt(S, J, h, w, l, i, j, beta, kappa, eps, move, step, buf):
 
 
 @njit(cache=True)
-def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts):
-    """Run ``n_steps`` MC steps in place. ``steps[l−1]`` is the move size of layer l.
-
-    ``counts`` (4,) accumulates (flip attempts, flips accepted, weight attempts, accepted).
-    Returns the total ΔH (for bookkeeping checks).
-    """
+def _sweeps(
+    S,
+    J,
+    JT,
+    h,
+    w,
+    fan,
+    sparse,
+    conn,
+    rptr,
+    rk,
+    n_steps,
+    beta,
+    kappa,
+    eps,
+    move,
+    steps,
+    counts,
+    flips_only,
+):
     L = J.shape[0]
     M = S.shape[1]
     buf = np.zeros(M)
@@ -157,7 +262,7 @@ def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts):
         n_flip += w[l] * M
     n_wt = 0
     for l in range(1, L + 1):
-        n_wt += w[l] * w[l - 1]
+        n_wt += w[l] * fan[l - 1]
     total = 0.0
     for _ in range(n_steps):
         for _a in range(n_flip):
@@ -167,22 +272,40 @@ def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts):
             while t >= w[l] * M:
                 t -= w[l] * M
                 l += 1
-            mu = t // w[l]
-            i = t % w[l]
-            ok, d = flip_attempt(S, J, h, w, l, mu, i, beta, kappa, eps)
+            ok, d = _flip(
+                S, JT, h, w, fan, sparse, rptr, rk, l, t // w[l], t % w[l], beta, kappa, eps
+            )
             counts[0] += 1
             if ok:
                 counts[1] += 1
             total += d
+        if flips_only:
+            continue
         for _b in range(n_wt):
             t = np.random.randint(0, n_wt)
             l = 1
-            while t >= w[l] * w[l - 1]:
-                t -= w[l] * w[l - 1]
+            while t >= w[l] * fan[l - 1]:
+                t -= w[l] * fan[l - 1]
                 l += 1
-            i = t // w[l - 1]
-            j = t % w[l - 1]
-            ok, d = weight_attempt(S, J, h, w, l, i, j, beta, kappa, eps, move, steps[l - 1], buf)
+            ok, d = _weight(
+                S,
+                J,
+                JT,
+                h,
+                w,
+                fan,
+                sparse,
+                conn,
+                l,
+                t // fan[l - 1],
+                t % fan[l - 1],
+                beta,
+                kappa,
+                eps,
+                move,
+                steps[l - 1],
+                buf,
+            )
             counts[2] += 1
             if ok:
                 counts[3] += 1
@@ -190,22 +313,96 @@ def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts):
     return total
 
 
-@njit(cache=True)
-def flip_sweeps(S, J, h, w, n_sweeps, beta, kappa, eps):
+def _transposed(J: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(J.transpose(0, 2, 1))
+
+
+def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts, graph=None) -> float:
+    """Run ``n_steps`` MC steps in place (S, J, h updated). ``steps[l−1]`` is the move size of
+    layer l. ``counts`` (4,) accumulates (flip attempts, flips accepted, weight attempts,
+    accepted). Returns the total ΔH (for bookkeeping checks)."""
+    g = graph or dense_graph(w)
+    w = np.asarray(w, dtype=np.int64)
+    return _sweeps(
+        S,
+        J,
+        _transposed(J),
+        h,
+        w,
+        g.fan,
+        g.sparse,
+        g.conn,
+        g.rptr,
+        g.rk,
+        int(n_steps),
+        float(beta),
+        float(kappa),
+        float(eps),
+        int(move),
+        np.asarray(steps, dtype=np.float64),
+        counts,
+        False,
+    )
+
+
+def flip_sweeps(S, J, h, w, n_sweeps, beta, kappa, eps, graph=None) -> int:
     """Neuron-flip attempts only: ``n_sweeps`` × Σ_{l=1}^{L−1} w[l]·M random-site attempts
-    (for throughput measurements and neuron-only dynamics). Returns accepted flips."""
-    L = J.shape[0]
-    M = S.shape[1]
-    n_flip = 0
-    for l in range(1, L):
-        n_flip += w[l] * M
-    acc = 0
-    for _ in range(n_sweeps * n_flip):
-        t = np.random.randint(0, n_flip)
-        l = 1
-        while t >= w[l] * M:
-            t -= w[l] * M
-            l += 1
-        ok, _d = flip_attempt(S, J, h, w, l, t // w[l], t % w[l], beta, kappa, eps)
-        acc += ok
-    return acc
+    (throughput measurements, neuron-only dynamics). Returns the accepted flips."""
+    g = graph or dense_graph(w)
+    w = np.asarray(w, dtype=np.int64)
+    counts = np.zeros(4, dtype=np.int64)
+    _sweeps(
+        S,
+        J,
+        _transposed(J),
+        h,
+        w,
+        g.fan,
+        g.sparse,
+        g.conn,
+        g.rptr,
+        g.rk,
+        int(n_sweeps),
+        float(beta),
+        float(kappa),
+        float(eps),
+        0,
+        np.zeros(J.shape[0]),
+        counts,
+        True,
+    )
+    return int(counts[1])
+
+
+def flip_attempt(S, J, h, w, l, mu, i, beta, kappa, eps, graph=None):
+    """One neuron-flip attempt at (l, μ, i); returns (accepted, ΔH). (Tests; the sweeps call
+    the compiled kernel directly.)"""
+    g = graph or dense_graph(w)
+    w = np.asarray(w, dtype=np.int64)
+    return _flip(S, _transposed(J), h, w, g.fan, g.sparse, g.rptr, g.rk, l, mu, i, beta, kappa, eps)
+
+
+def weight_attempt(S, J, h, w, l, i, a, beta, kappa, eps, move, step, buf, graph=None):
+    """One weight move on row i of layer l at input slot a (pCN on J_ij, or a rotation of
+    (J_ij, J_ik)); returns (accepted, ΔH)."""
+    g = graph or dense_graph(w)
+    w = np.asarray(w, dtype=np.int64)
+    return _weight(
+        S,
+        J,
+        _transposed(J),
+        h,
+        w,
+        g.fan,
+        g.sparse,
+        g.conn,
+        l,
+        i,
+        a,
+        beta,
+        kappa,
+        eps,
+        move,
+        step,
+        buf,
+    )

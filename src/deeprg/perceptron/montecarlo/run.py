@@ -30,18 +30,27 @@ import numpy as np
 from deeprg.errors import InputError, check_choice, check_int, check_positive
 from deeprg.perceptron.montecarlo import engine as eng
 
-MOVES = {"pcn": eng.MOVE_PCN, "rotation": eng.MOVE_ROTATION}
+MOVES = eng.MOVES_BY_NAME
 
 
 @dataclass(frozen=True)
 class MCConfig:
-    """Simulation parameters. L counts weight layers; M = round(alpha · N_in) patterns."""
+    """Simulation parameters. L counts weight layers; M = round(alpha · c_in) patterns, c_in the
+    fan-in of the first weight layer (N_in when fully connected, else c).
+
+    ``c``: inputs per unit (None = fully connected, c = N; else sparse random c-regular inputs,
+    §2.1). ``clones``: replicas cloned from the host at t_w (≥ 2; 3 or more give overlap
+    histograms over pairs and the ultrametricity test). ``pt_n`` > 1 turns on parallel
+    tempering: every clone is an ensemble at ``pt_n`` geometric temperatures from T to
+    ``pt_T_max``, neighbours swapped every ``pt_every`` MC steps; observables are measured at T.
+    """
 
     L: int = 4
     N: int = 20
     alpha: float = 2.0
     N_in: int | None = None
     N_out: int | None = None
+    c: int | None = None
     scenario: str = "random"
     T: float = 0.0
     kappa: float = 0.0
@@ -56,6 +65,10 @@ class MCConfig:
     seed: int = 0
     D: int | None = None
     P_test: int = 1000
+    clones: int = 2
+    pt_n: int = 1
+    pt_T_max: float = 1.0
+    pt_every: int = 1
 
     def validate(self) -> MCConfig:
         check_int("L", self.L)
@@ -69,8 +82,22 @@ class MCConfig:
         check_int("steps", self.steps)
         check_int("t_w", self.t_w, minimum=0)
         check_int("samples", self.samples)
+        check_int("clones", self.clones, minimum=2, maximum=16)
+        check_int("pt_n", self.pt_n, minimum=1, maximum=64)
+        check_int("pt_every", self.pt_every)
+        if self.c is not None:
+            fan_max = int(self.widths[:-1].min())
+            check_int("c", self.c, minimum=2, maximum=fan_max)
+        if self.pt_n > 1:
+            if self.T <= 0:
+                raise InputError("parallel tempering (pt_n > 1) needs T > 0, got T = 0")
+            if not self.pt_T_max > self.T:
+                raise InputError(
+                    f"pt_T_max must be > T = {self.T:g} for parallel tempering, "
+                    f"got {self.pt_T_max:g}"
+                )
         if self.M < 1:
-            raise InputError(f"alpha * N must give at least one pattern, got M = {self.M}")
+            raise InputError(f"alpha * c must give at least one pattern, got M = {self.M}")
         return self
 
     @property
@@ -80,11 +107,18 @@ class MCConfig:
 
     @property
     def M(self) -> int:
-        return round(self.alpha * (self.N_in or self.N))
+        return round(self.alpha * (self.c or self.N_in or self.N))
 
     @property
     def beta(self) -> float:
         return np.inf if self.T == 0 else 1.0 / self.T
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """The parallel-tempering ladder (just [T] without tempering)."""
+        if self.pt_n == 1:
+            return np.array([self.T])
+        return np.geomspace(self.T, self.pt_T_max, self.pt_n)
 
 
 @dataclass
@@ -97,11 +131,26 @@ class State:
         return State(self.S.copy(), self.J.copy(), self.h.copy())
 
 
-def init_state(cfg: MCConfig, S0: np.ndarray, SL: np.ndarray, rng: np.random.Generator) -> State:
-    """Clamped boundaries, random hidden ±1, Gaussian rows rescaled to norm² = fan-in."""
+def make_graph(cfg: MCConfig, rng: np.random.Generator) -> eng.Graph:
+    """Dense graph (c = None) or random c-regular inputs drawn from ``rng``."""
+    if cfg.c is None:
+        return eng.dense_graph(cfg.widths)
+    return eng.random_graph(cfg.widths, cfg.c, rng)
+
+
+def init_state(
+    cfg: MCConfig,
+    S0: np.ndarray,
+    SL: np.ndarray,
+    rng: np.random.Generator,
+    graph: eng.Graph | None = None,
+) -> State:
+    """Clamped boundaries, random hidden ±1, Gaussian rows (on the graph) rescaled to
+    norm² = fan-in."""
     from deeprg.data.patterns import spherical_rows
 
     w = cfg.widths
+    g = graph or eng.dense_graph(w)
     L, M, Nmax = cfg.L, cfg.M, int(w.max())
     S = np.zeros((L + 1, M, Nmax), dtype=np.int8)
     S[0, :, : w[0]] = S0
@@ -110,8 +159,9 @@ def init_state(cfg: MCConfig, S0: np.ndarray, SL: np.ndarray, rng: np.random.Gen
         S[l, :, : w[l]] = rng.choice(np.array([-1, 1], dtype=np.int8), size=(M, w[l]))
     J = np.zeros((L, Nmax, Nmax))
     for l in range(1, L + 1):
-        J[l - 1, : w[l], : w[l - 1]] = spherical_rows(int(w[l]), int(w[l - 1]), rng)
-    return State(S, J, eng.compute_fields(S, J, w))
+        mask = g.mask(l, w) if g.sparse else None
+        J[l - 1, : w[l], : w[l - 1]] = spherical_rows(int(w[l]), int(w[l - 1]), rng, mask)
+    return State(S, J, eng.compute_fields(S, J, w, g))
 
 
 def _steps(cfg: MCConfig) -> np.ndarray:
@@ -132,17 +182,12 @@ def _steps(cfg: MCConfig) -> np.ndarray:
 def overlaps(a: State, b: State, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(q(l), l = 0..L; Q(l), l = 1..L normalized by row norms; mean_i |q_i(l)|)."""
     L = a.J.shape[0]
-    q = np.array(
-        [np.mean(a.S[l, :, : w[l]].astype(np.float64) * b.S[l, :, : w[l]]) for l in range(L + 1)]
-    )
-    qabs = np.array(
-        [
-            np.mean(
-                np.abs(np.mean(a.S[l, :, : w[l]].astype(np.float64) * b.S[l, :, : w[l]], axis=0))
-            )
-            for l in range(L + 1)
-        ]
-    )
+    q = np.empty(L + 1)
+    qabs = np.empty(L + 1)
+    for l in range(L + 1):
+        prod = a.S[l, :, : w[l]].astype(np.float64) * b.S[l, :, : w[l]]
+        q[l] = prod.mean()
+        qabs[l] = np.abs(prod.mean(axis=0)).mean()
     Q = np.empty(L)
     for l in range(1, L + 1):
         Ja, Jb = a.J[l - 1, : w[l], : w[l - 1]], b.J[l - 1, : w[l], : w[l - 1]]
@@ -163,65 +208,170 @@ def student_eps_g(
     )
 
 
-def simulate_sample(cfg: MCConfig, seed: int) -> dict[str, np.ndarray]:
-    """One sample of the clone protocol; returns arrays over (time, layer)."""
+def _energy(st: State, w: np.ndarray, cfg: MCConfig) -> float:
+    return float(eng.layer_energies(st.S, st.h, w, cfg.kappa, cfg.eps)[0].sum())
+
+
+def _advance(ens, n, cfg, w, graph, betas, move, steps, counts, swaps, rng) -> None:
+    """``n`` MC steps of one clone: a list of states ordered by temperature (one without
+    tempering). Parallel tempering: after every ``pt_every`` steps, neighbours (alternating
+    even/odd pairs) swap with probability min(1, exp[(β_i − β_j)(E_i − E_j)])."""
+    if len(ens) == 1:
+        eng.mc_sweeps(
+            ens[0].S,
+            ens[0].J,
+            ens[0].h,
+            w,
+            n,
+            betas[0],
+            cfg.kappa,
+            cfg.eps,
+            move,
+            steps,
+            counts,
+            graph,
+        )
+        return
+    done = 0
+    while done < n:
+        m = min(cfg.pt_every, n - done)
+        for st, b in zip(ens, betas, strict=True):
+            eng.mc_sweeps(st.S, st.J, st.h, w, m, b, cfg.kappa, cfg.eps, move, steps, counts, graph)
+        done += m
+        E = [_energy(st, w, cfg) for st in ens]
+        start = int(swaps[2, 0]) % 2
+        swaps[2, 0] += 1
+        for i in range(start, len(ens) - 1, 2):
+            swaps[0, i] += 1
+            x = (betas[i] - betas[i + 1]) * (E[i] - E[i + 1])
+            if x >= 0 or rng.random() < np.exp(x):
+                swaps[1, i] += 1
+                ens[i], ens[i + 1] = ens[i + 1], ens[i]
+                E[i], E[i + 1] = E[i + 1], E[i]
+
+
+def _pairs(n: int) -> list[tuple[int, int]]:
+    return [(a, b) for a in range(n) for b in range(a + 1, n)]
+
+
+def _save_ckpt(path: Path, k: int, t_prev: int, clones, ref, out, counts, swaps) -> None:
+    from deeprg.results import atomic_path
+
+    arrs: dict[str, np.ndarray] = {"k": np.array(k), "t_prev": np.array(t_prev)}
+    arrs["counts"], arrs["swaps"] = counts, swaps
+    for a, ens in enumerate(clones):
+        for r, st in enumerate(ens):
+            arrs[f"S_{a}_{r}"], arrs[f"J_{a}_{r}"], arrs[f"h_{a}_{r}"] = st.S, st.J, st.h
+    arrs["ref_S"], arrs["ref_J"] = ref.S, ref.J
+    arrs |= {f"out_{key}": v for key, v in out.items()}
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrs)
+
+
+def simulate_sample(
+    cfg: MCConfig,
+    seed: int,
+    checkpoint: str | Path | None = None,
+    checkpoint_seconds: float = 60.0,
+) -> dict[str, np.ndarray]:
+    """One sample of the clone protocol; returns arrays over (time, layer).
+
+    With ``checkpoint`` (a file path) the full state is saved atomically at measurement times
+    at most every ``checkpoint_seconds``; a rerun resumes from it. Every segment between
+    measurements reseeds the generators from the sample seed, so a resumed sample is
+    bit-identical to an uninterrupted one.
+    """
+    import time as _time
+
     from deeprg.data.patterns import forward_signs, random_patterns, teacher_data
 
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(v, "1")
     rng = np.random.default_rng(seed)
-    eng.seed_numba(int(rng.integers(2**31 - 1)))
     w = cfg.widths
+    graph = make_graph(cfg, rng)
     teacher = None
     if cfg.scenario == "teacher":
-        S0, SL, teacher = teacher_data(cfg.M, list(w), rng, D=cfg.D)
+        masks = [graph.mask(l, w) for l in range(1, cfg.L + 1)] if graph.sparse else None
+        S0, SL, teacher = teacher_data(cfg.M, list(w), rng, D=cfg.D, masks=masks)
     else:
         S0, SL = random_patterns(cfg.M, list(w), rng)
-    host = init_state(cfg, S0, SL, rng)
-    steps = _steps(cfg)
-    counts = np.zeros(4, dtype=np.int64)
-    mv = MOVES[cfg.move]
-    eng.mc_sweeps(
-        host.S, host.J, host.h, w, cfg.t_w, cfg.beta, cfg.kappa, cfg.eps, mv, steps, counts
-    )
-    ref = host.copy()
-    guest = host.copy()
     times = np.unique(np.round(np.geomspace(1, cfg.steps, cfg.n_times)).astype(int))
+    seg_seeds = rng.integers(2**31 - 1, size=len(times) + 1)
+    S_test = random_patterns(cfg.P_test, list(w), rng)[0] if teacher is not None else None
+    temps = cfg.temperatures
+    betas = np.array([np.inf if t == 0 else 1.0 / t for t in temps])
+    R = len(temps)
+    host = [init_state(cfg, S0, SL, rng, graph) for _ in range(R)]
+    steps = _steps(cfg)
+    mv = MOVES[cfg.move]
     L = cfg.L
-    out = {k: np.zeros((len(times), L + 1)) for k in ("q", "qabs", "C")}
-    out |= {k: np.zeros((len(times), L)) for k in ("Q", "energy", "violations", "Q_ts")}
-    out["q_ts"] = np.zeros((len(times), L + 1))
-    out["eps_g"] = np.full(len(times), np.nan)
-    S_test = None
+    pairs = _pairs(cfg.clones)
+    nt = len(times)
+    out = {k: np.zeros((nt, L + 1)) for k in ("q", "qabs", "C", "q_ts")}
+    out |= {k: np.zeros((nt, L)) for k in ("Q", "energy", "violations", "Q_ts")}
+    out["q_pairs"] = np.zeros((nt, len(pairs), L + 1))
+    out["Q_pairs"] = np.zeros((nt, len(pairs), L))
+    out["eps_g"] = np.full(nt, np.nan)
+    counts = np.zeros(4, dtype=np.int64)
+    # swap attempts, accepted swaps per neighbour pair; swaps[2, 0] counts sweeps (parity)
+    swaps = np.zeros((3, max(R - 1, 1)), dtype=np.int64)
+    teacher_state = None
     if teacher is not None:
-        S_test = random_patterns(cfg.P_test, list(w), rng)[0]
-        teacher_state = State(np.zeros_like(host.S), np.zeros_like(host.J), host.h)
+        teacher_state = State(np.zeros_like(host[0].S), np.zeros_like(host[0].J), host[0].h)
         tl = forward_signs(teacher, S0)
         for l in range(L + 1):
             teacher_state.S[l, :, : w[l]] = tl[l]
         for l in range(1, L + 1):
             teacher_state.J[l - 1, : w[l], : w[l - 1]] = teacher[l - 1]
-    t_prev = 0
-    for k, t in enumerate(times):
-        dt = int(t - t_prev)
-        eng.mc_sweeps(
-            host.S, host.J, host.h, w, dt, cfg.beta, cfg.kappa, cfg.eps, mv, steps, counts
-        )
-        eng.mc_sweeps(
-            guest.S, guest.J, guest.h, w, dt, cfg.beta, cfg.kappa, cfg.eps, mv, steps, counts
-        )
-        t_prev = int(t)
-        q, Q, qabs = overlaps(host, guest, w)
-        C, _, _ = overlaps(host, ref, w)
-        E, V = eng.layer_energies(host.S, host.h, w, cfg.kappa, cfg.eps)
-        out["q"][k], out["Q"][k], out["qabs"][k], out["C"][k] = q, Q, qabs, C
+
+    def segment(k: int) -> np.random.Generator:
+        eng.seed_numba(int(seg_seeds[k]))
+        return np.random.default_rng(int(seg_seeds[k]))
+
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    k0, t_prev = 0, 0
+    if ckpt is not None and ckpt.exists():
+        with np.load(ckpt) as f:
+            k0, t_prev = int(f["k"]), int(f["t_prev"])
+            counts, swaps = f["counts"].copy(), f["swaps"].copy()
+            clones = [
+                [State(f[f"S_{a}_{r}"], f[f"J_{a}_{r}"], f[f"h_{a}_{r}"]) for r in range(R)]
+                for a in range(cfg.clones)
+            ]
+            ref = State(f["ref_S"], f["ref_J"], clones[0][0].h)
+            out = {key[4:]: f[key].copy() for key in f.files if key.startswith("out_")}
+    else:
+        _advance(host, cfg.t_w, cfg, w, graph, betas, mv, steps, counts, swaps, segment(0))
+        ref = host[0].copy()
+        clones = [host] + [[st.copy() for st in host] for _ in range(cfg.clones - 1)]
+    last_save = _time.monotonic()
+    for k in range(k0, nt):
+        t = int(times[k])
+        prng = segment(k + 1)
+        for ens in clones:
+            _advance(ens, t - t_prev, cfg, w, graph, betas, mv, steps, counts, swaps, prng)
+        t_prev = t
+        cur = [ens[0] for ens in clones]
+        for p, (a, b) in enumerate(pairs):
+            qp, Qp, qabs = overlaps(cur[a], cur[b], w)
+            out["q_pairs"][k, p], out["Q_pairs"][k, p] = qp, Qp
+            if p == 0:
+                out["q"][k], out["Q"][k], out["qabs"][k] = qp, Qp, qabs
+        out["C"][k] = overlaps(cur[0], ref, w)[0]
+        E, V = eng.layer_energies(cur[0].S, cur[0].h, w, cfg.kappa, cfg.eps)
         out["energy"][k], out["violations"][k] = E, V
-        if teacher is not None:
-            qt, Qt, _ = overlaps(host, teacher_state, w)
+        if teacher_state is not None:
+            qt, Qt, _ = overlaps(cur[0], teacher_state, w)
             out["q_ts"][k], out["Q_ts"][k] = qt, Qt
-            out["eps_g"][k] = student_eps_g(host, teacher, w, S_test)
+            out["eps_g"][k] = student_eps_g(cur[0], teacher, w, S_test)
+        if ckpt is not None and k + 1 < nt and _time.monotonic() - last_save >= checkpoint_seconds:
+            _save_ckpt(ckpt, k + 1, t_prev, clones, ref, out, counts, swaps)
+            last_save = _time.monotonic()
     out["times"] = times.astype(float)
     out["acceptance"] = np.array([counts[1] / max(counts[0], 1), counts[3] / max(counts[2], 1)])
+    out["pt_acceptance"] = swaps[1] / np.maximum(swaps[0], 1)
     return out
 
 
@@ -238,20 +388,24 @@ def relaxation_time(t: np.ndarray, c: np.ndarray, level: float = np.exp(-1)) -> 
     return float(np.exp(lt0 + frac * (lt1 - lt0)))
 
 
-def _run_one(args: tuple[MCConfig, int, int, str | None]) -> tuple[int, dict[str, np.ndarray]]:
-    cfg, idx, seed, store = args
-    if store is not None:
-        p = Path(store) / f"sample_{idx:05d}.npz"
-        if p.exists():
-            with np.load(p) as f:
-                return idx, {k: f[k] for k in f.files}
-    res = simulate_sample(cfg, seed)
-    if store is not None:
-        from deeprg.results import atomic_path
+def _run_one(
+    args: tuple[MCConfig, int, int, str | None, float],
+) -> tuple[int, dict[str, np.ndarray]]:
+    cfg, idx, seed, store, ckpt_s = args
+    if store is None:
+        return idx, simulate_sample(cfg, seed)
+    p = Path(store) / f"sample_{idx:05d}.npz"
+    if p.exists():
+        with np.load(p) as f:
+            return idx, {k: f[k] for k in f.files}
+    ckpt = Path(store) / f"sample_{idx:05d}.ckpt.npz"
+    res = simulate_sample(cfg, seed, checkpoint=ckpt, checkpoint_seconds=ckpt_s)
+    from deeprg.results import atomic_path
 
-        with atomic_path(Path(store) / f"sample_{idx:05d}.npz") as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **res)
+    with atomic_path(p) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **res)
+    ckpt.unlink(missing_ok=True)
     return idx, res
 
 
@@ -261,10 +415,13 @@ def run_mc(
     workers: int = 1,
     store: str | Path | None = None,
     progress: bool | None = None,
+    checkpoint_seconds: float = 60.0,
 ):
     """Run ``cfg.samples`` samples (in ``workers`` processes); returns an xarray Dataset.
 
-    With ``store`` (a directory), finished samples are saved atomically and reused on rerun.
+    With ``store`` (a directory), finished samples are saved atomically and reused on rerun,
+    and a running sample checkpoints its full state at most every ``checkpoint_seconds``
+    (at measurement times), so a killed run resumes inside the sample, bit-identically.
     """
     import sys
 
@@ -274,7 +431,8 @@ def run_mc(
     seeds = np.random.SeedSequence(cfg.seed).generate_state(cfg.samples)
     if store is not None:
         Path(store).mkdir(parents=True, exist_ok=True)
-    tasks = [(cfg, i, int(s), None if store is None else str(store)) for i, s in enumerate(seeds)]
+    st = None if store is None else str(store)
+    tasks = [(cfg, i, int(s), st, checkpoint_seconds) for i, s in enumerate(seeds)]
     results: dict[int, dict[str, np.ndarray]] = {}
     show = sys.stderr.isatty() if progress is None else progress
     bar = task = None
@@ -319,9 +477,12 @@ def run_mc(
             "energy": (("sample", "time", "wlayer"), stack("energy")),
             "violations": (("sample", "time", "wlayer"), stack("violations")),
             "acceptance": (("sample", "move"), stack("acceptance")),
+            "q_pairs": (("sample", "time", "pair", "layer"), stack("q_pairs")),
+            "Q_pairs": (("sample", "time", "pair", "wlayer"), stack("Q_pairs")),
         },
         coords={
             "sample": np.arange(cfg.samples),
+            "pair": [f"{a}-{b}" for a, b in _pairs(cfg.clones)],
             "time": times,
             "layer": np.arange(L + 1),
             "wlayer": np.arange(1, L + 1),
@@ -335,6 +496,9 @@ def run_mc(
     qm = ds["q"].mean("sample").values
     tau = [relaxation_time(times, qm[:, l]) for l in range(L + 1)]
     ds["tau"] = ("layer", np.array([np.nan if v is None else v for v in tau]))
+    if cfg.pt_n > 1:
+        ds["pt_acceptance"] = (("sample", "pt_pair"), stack("pt_acceptance"))
+        ds["temperature"] = ("pt_level", cfg.temperatures)
     ds.attrs["config"] = str(asdict(cfg))
     return ds
 

@@ -1,0 +1,226 @@
+"""Sparse c-regular connectivity, parallel tempering, in-sample checkpoints, overlap
+histograms and the ultrametricity test (deep-perceptron-networks.md §2.1, §5.2, §5.6)."""
+
+from itertools import product
+
+import numpy as np
+import pytest
+
+from deeprg.data.patterns import random_patterns
+from deeprg.errors import InputError
+from deeprg.perceptron.montecarlo import (
+    MCConfig,
+    init_state,
+    make_graph,
+    overlap_histogram,
+    run_mc,
+    simulate_sample,
+    ultrametric_statistics,
+    ultrametricity,
+)
+from deeprg.perceptron.montecarlo import engine as eng
+
+
+def make(cfg, seed=0):
+    rng = np.random.default_rng(seed)
+    g = make_graph(cfg, rng)
+    S0, SL = random_patterns(cfg.M, list(cfg.widths), rng)
+    eng.seed_numba(seed)
+    return init_state(cfg, S0, SL, rng, g), g
+
+
+def energy(st, cfg, g):
+    h = eng.compute_fields(st.S, st.J, cfg.widths, g)
+    return eng.layer_energies(st.S, h, cfg.widths, cfg.kappa, cfg.eps)[0].sum()
+
+
+def test_random_graph_structure():
+    w = np.array([9, 12, 12, 7])
+    g = eng.random_graph(w, 5, np.random.default_rng(0))
+    for l in range(1, 4):
+        m = g.mask(l, w)
+        assert m.shape == (w[l], w[l - 1])
+        np.testing.assert_array_equal(m.sum(1), 5)  # c distinct inputs per unit
+        # reverse lists: exactly the units reading j, in increasing order
+        for j in range(w[l - 1]):
+            readers = g.rk[l - 1, g.rptr[l - 1, j] : g.rptr[l - 1, j + 1]]
+            np.testing.assert_array_equal(readers, np.flatnonzero(m[:, j]))
+
+
+@pytest.mark.parametrize("move", ["pcn", "rotation"])
+def test_sparse_cached_fields_energy_and_graph_preserved(move):
+    cfg = MCConfig(L=4, N=10, c=4, alpha=2.0, N_in=8, N_out=5, T=0.4, kappa=0.1, move=move)
+    st, g = make(cfg, seed=1)
+    w = cfg.widths
+    assert cfg.M == 8  # alpha * c
+    norms = np.linalg.norm(st.J, axis=2)
+    E0 = energy(st, cfg, g)
+    counts = np.zeros(4, dtype=np.int64)
+    dH = eng.mc_sweeps(
+        st.S,
+        st.J,
+        st.h,
+        w,
+        40,
+        1 / cfg.T,
+        cfg.kappa,
+        cfg.eps,
+        eng.MOVES_BY_NAME[move],
+        np.full(cfg.L, 0.5),
+        counts,
+        g,
+    )
+    np.testing.assert_allclose(st.h, eng.compute_fields(st.S, st.J, w, g), atol=1e-12)
+    assert energy(st, cfg, g) - E0 == pytest.approx(dH, abs=1e-9)
+    assert counts[1] > 0 and counts[3] > 0
+    for l in range(1, cfg.L + 1):  # weights stay on the graph
+        off = ~g.mask(l, w)
+        assert np.all(st.J[l - 1, : w[l], : w[l - 1]][off] == 0.0)
+    if move == "rotation":
+        np.testing.assert_allclose(np.linalg.norm(st.J, axis=2), norms, rtol=1e-12)
+
+
+def test_sparse_path_with_c_equal_n_is_the_dense_dynamics():
+    """A 'sparse' graph with every input present runs the sparse kernels; it must reproduce the
+    dense kernels bit for bit (same random numbers, same summation order)."""
+    cfg = MCConfig(L=3, N=6, alpha=2.0, T=0.5)
+    w = cfg.widths
+    a, gd = make(cfg, seed=2)
+    b = a.copy()
+    gs = eng._build(w, [np.tile(np.arange(w[l - 1]), (w[l], 1)) for l in range(1, 4)], True)
+    for st, g in ((a, gd), (b, gs)):
+        eng.seed_numba(5)
+        eng.mc_sweeps(
+            st.S,
+            st.J,
+            st.h,
+            w,
+            20,
+            2.0,
+            0.0,
+            1.0,
+            eng.MOVE_PCN,
+            np.full(3, 0.3),
+            np.zeros(4, dtype=np.int64),
+            g,
+        )
+    np.testing.assert_array_equal(a.S, b.S)
+    np.testing.assert_array_equal(a.J, b.J)
+
+
+def test_c_validation_and_alpha_definition():
+    with pytest.raises(InputError, match="c must be"):
+        MCConfig(N=10, c=11).validate()
+    with pytest.raises(InputError, match="needs T > 0"):
+        MCConfig(T=0.0, pt_n=4).validate()
+    with pytest.raises(InputError, match="pt_T_max"):
+        MCConfig(T=2.0, pt_n=4, pt_T_max=1.0).validate()
+    assert MCConfig(N=40, c=10, alpha=3.0).M == 30
+
+
+def tiny_reference(S0, SL, nJ=200_000, seed=7):
+    """Exact P(hidden spins) of the tiny L = 2, widths (2, 2, 1), M = 2 system at T = 1 with
+    the Gaussian weight prior: enumeration × importance sampling over the weights."""
+    rng = np.random.default_rng(seed)
+    J1 = rng.standard_normal((nJ, 2, 2))
+    J2 = rng.standard_normal((nJ, 1, 2))
+    configs = list(product([-1, 1], repeat=4))
+    ref = np.empty(len(configs))
+    se = np.empty(len(configs))
+    h1 = np.einsum("nij,mj->nmi", J1, S0.astype(float)) / np.sqrt(2)
+    for c_idx, c in enumerate(configs):
+        Sh = np.array(c, dtype=float).reshape(2, 2)
+        r1 = Sh[None] * h1
+        e1 = np.sum(np.where(r1 < 0, r1**2, 0.0), axis=(1, 2))
+        h2 = np.einsum("nij,mj->nmi", J2, Sh) / np.sqrt(2)
+        r2 = SL[None].astype(float) * h2
+        e2 = np.sum(np.where(r2 < 0, r2**2, 0.0), axis=(1, 2))
+        wts = np.exp(-(e1 + e2))
+        ref[c_idx], se[c_idx] = wts.mean(), wts.std() / np.sqrt(nJ)
+    return configs, ref / ref.sum(), se / ref.sum()
+
+
+def test_parallel_tempering_samples_the_exact_gibbs_distribution():
+    """Tiny system at T = 1 inside a 4-temperature ladder up to T = 4: the T = 1 member's
+    hidden-spin marginal equals the exact distribution (swaps keep detailed balance)."""
+    from deeprg.perceptron.montecarlo.run import _advance
+
+    cfg = MCConfig(L=2, N=2, N_in=2, N_out=1, alpha=1.0, T=1.0, r=0.8, pt_n=4, pt_T_max=4.0)
+    cfg.validate()
+    w = cfg.widths
+    ens = [make(cfg, seed=7)[0] for _ in range(4)]
+    S0, SL = ens[0].S[0, :, :2].copy(), ens[0].S[2, :, :1].copy()
+    configs, ref, ref_se = tiny_reference(S0, SL)
+    index = {c: i for i, c in enumerate(configs)}
+    betas = 1.0 / cfg.temperatures
+    g = eng.dense_graph(w)
+    counts = np.zeros(4, dtype=np.int64)
+    swaps = np.zeros((3, 3), dtype=np.int64)
+    rng = np.random.default_rng(3)
+    eng.seed_numba(13)
+    hist = np.zeros(len(configs))
+    n_samp = 20000
+    for _ in range(n_samp):
+        _advance(ens, 2, cfg, w, g, betas, eng.MOVE_PCN, np.full(2, 0.8), counts, swaps, rng)
+        hist[index[tuple(int(v) for v in ens[0].S[1, :, :2].ravel())]] += 1
+    p = hist / n_samp
+    assert swaps[1].min() > 0.2 * swaps[0].min()  # swaps do happen
+    se = np.sqrt(9 * ref * (1 - ref) / n_samp + ref_se**2)
+    assert np.all(np.abs(p - ref) < 4 * se)
+
+
+def test_in_sample_checkpoint_resume_is_bit_identical(tmp_path):
+    cfg = MCConfig(L=3, N=6, alpha=2.0, T=0.3, t_w=3, steps=20, n_times=6, clones=3, seed=1)
+    a = simulate_sample(cfg, 123)
+    ck = tmp_path / "s.ckpt.npz"
+    b = simulate_sample(cfg, 123, checkpoint=ck, checkpoint_seconds=0.0)
+    assert ck.exists()  # last checkpoint: before the final segment
+    with np.load(ck) as f:
+        assert 0 < int(f["k"]) < len(a["times"])
+    c = simulate_sample(cfg, 123, checkpoint=ck, checkpoint_seconds=0.0)  # resumes
+    for key in ("q", "Q", "q_pairs", "energy", "C"):
+        np.testing.assert_array_equal(a[key], b[key])
+        np.testing.assert_array_equal(a[key], c[key])
+
+
+def test_pt_run_and_pair_overlaps():
+    cfg = MCConfig(
+        L=3,
+        N=8,
+        alpha=1.5,
+        T=0.2,
+        pt_n=3,
+        pt_T_max=1.0,
+        clones=3,
+        t_w=4,
+        steps=8,
+        n_times=3,
+        samples=3,
+        seed=2,
+    )
+    ds = run_mc(cfg, progress=False)
+    assert ds["q_pairs"].sizes["pair"] == 3
+    np.testing.assert_array_equal(ds["q_pairs"].sel(pair="0-1").values, ds["q"].values)
+    assert ds["pt_acceptance"].shape == (3, 2)
+    assert np.all((ds["pt_acceptance"] >= 0) & (ds["pt_acceptance"] <= 1))
+    np.testing.assert_allclose(ds["temperature"].values, [0.2, np.sqrt(0.2), 1.0])
+    um = ultrametricity(ds)
+    assert um["delta"].shape == (4,) and int(um["n_triangles"]) == 3
+    P = overlap_histogram(ds, bins=20)
+    np.testing.assert_allclose(P.sum("q") * 0.1, 1.0)  # normalized densities, bin width 0.1
+
+
+def test_ultrametric_statistic_on_known_geometries():
+    rng = np.random.default_rng(0)
+    n = 4000
+    # ultrametric: two equal smallest sides, a larger third one
+    base = rng.uniform(0, 0.5, n)
+    top = base + rng.uniform(0, 0.5, n)
+    sides = np.stack([base, base, top], axis=1)[:, rng.permutation(3), None]
+    d, K = ultrametric_statistics(sides)
+    assert d[0] == 0.0 and K[0] == 0.0
+    # independent uniform sides: Δ = E[mid − min] = 1/4, K = 1/2 exactly
+    sides = rng.uniform(0, 1, (n, 3, 1))
+    d, K = ultrametric_statistics(sides)
+    assert d[0] == pytest.approx(0.25, abs=4 * np.sqrt(3 / 80 / n))
+    assert K[0] == pytest.approx(0.5, abs=4 * np.sqrt(1 / 12 / n))
