@@ -5,7 +5,14 @@ import pytest
 
 from deeprg.experiments import registry
 
-NAMES = ["perceptron-phase", "perceptron-profiles", "perceptron-thresholds", "perceptron-dynamics"]
+NAMES = [
+    "perceptron-phase",
+    "perceptron-profiles",
+    "perceptron-thresholds",
+    "perceptron-dynamics",
+    "perceptron-teacher",
+    "perceptron-dense-limit",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -36,3 +43,19 @@ def test_quick_thresholds_grow_with_depth(tmp_path):
     a = a[np.isfinite(a)]
     assert len(a) >= 4 and np.all(np.diff(a) > 0)
     np.testing.assert_allclose(a[:4], [np.pi**2 / 4, 20.99, 85.97, 282.3], rtol=6e-3)
+
+
+def test_tiny_teacher_and_dense_limit_carry_the_theory_lines(tmp_path):
+    """The theory columns of the MC reproductions are the replica solvers' values (Gibbs
+    learning at L = 1; the closure profiles of the dense-limit test)."""
+    from deeprg.perceptron.replica import solve_rs
+
+    ds = registry.get("perceptron-teacher").run(size="tiny", seed=0, out_dir=tmp_path).dataset
+    ref = solve_rs(1, 1.0, scenario="teacher").eps_g
+    assert float(ds["eps_g_rs"].sel(L=1, alpha=1.0)) == pytest.approx(ref, rel=1e-10)
+    assert np.all((ds["eps_g_mc"] >= 0) & (ds["eps_g_mc"] <= 0.5 + 4 * ds["eps_g_mc_se"]))
+    dl = registry.get("perceptron-dense-limit").run(size="tiny", seed=0, out_dir=tmp_path).dataset
+    # closure B leaves the input side liquid, closure A is reflection symmetric
+    assert float(dl["Q_rs_B"][0]) == pytest.approx(0.0, abs=1e-8)
+    assert float(dl["Q_rs_A"][0]) == pytest.approx(float(dl["Q_rs_A"][-1]), rel=1e-10)
+    assert dl["q"].sizes["size"] == 2 and np.all(np.isfinite(dl["rms_z_A"]))

@@ -234,3 +234,208 @@ def run_dynamics(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         msg,
         {"size": size, "L": L, "alpha": alpha, "steps": steps, "samples": samples, "Ns": Ns},
     )
+
+
+def _mc_final(ds, names):
+    """Final-time sample means and standard errors of the named variables."""
+    last = ds.isel(time=-1)
+    n = ds.sizes["sample"]
+    out = {}
+    for v in names:
+        x = last[v]
+        out[v] = x.mean("sample")
+        out[v + "_se"] = x.std("sample", ddof=1) / np.sqrt(n) if n > 1 else x.mean("sample") * 0
+    return out
+
+
+@register(
+    "perceptron-teacher",
+    "Teacher–student: MC ε_g vs α for several L and matched q_TS(l), Q_TS(l) vs replica RS",
+)
+def run_teacher(size: str, seed: int, out_dir: Path) -> ReproductionResult:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from deeprg.perceptron.montecarlo import MCConfig, run_mc
+    from deeprg.perceptron.replica import solve_path
+
+    Ls, alphas, N, T, steps, samples = {
+        "tiny": ([1, 2], [1.0, 3.0], 8, 0.01, 64, 2),
+        "quick": ([1, 2, 3], [0.5, 1.0, 2.0, 3.0, 4.0, 6.0], 16, 0.01, 2000, 6),
+        "full": ([1, 2, 3, 4], [0.5, 1, 2, 3, 4, 6, 8, 12], 32, 0.005, 8000, 16),
+    }[size]
+    workers = 2 if samples > 2 else 1
+    rows = []
+    for L in Ls:
+        for a in alphas:
+            cfg = MCConfig(
+                L=L, N=N, alpha=a, T=T, scenario="teacher", move="rotation", t_w=steps,
+                steps=steps, n_times=6, samples=samples, seed=seed + 1000 * L + int(10 * a),
+            )  # fmt: skip
+            ds = run_mc(cfg, workers=workers, progress=False)
+            f = _mc_final(ds, ["eps_g", "q_ts_matched", "Q_ts_matched", "energy"])
+            rows.append((L, a, f, ds["q_ts_floor"].mean("sample"), ds["Q_ts_floor"].mean("sample")))
+    # theory lines (RS = exact by Nishimori), dense α grid
+    grid = np.geomspace(min(alphas) / 2, max(alphas) * 1.5, 60)
+    Lmax = max(Ls)
+    th = {L: solve_path(L, grid, scenario="teacher") for L in Ls}
+    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+    for k, L in enumerate(Ls):
+        col = plt.cm.viridis(k / max(len(Ls) - 1, 1))
+        ax[0].plot(grid, [s.eps_g for s in th[L]], color=col, label=f"RS theory L={L}")
+        pts = [(a, f) for (LL, a, f, _, _) in rows if LL == L]
+        ax[0].errorbar(
+            [a for a, _ in pts],
+            [float(f["eps_g"]) for _, f in pts],
+            yerr=[float(f["eps_g_se"]) for _, f in pts],
+            fmt="o",
+            color=col,
+            ms=4,
+            label=f"MC L={L}",
+        )
+    ax[0].set_xscale("log")
+    ax[0].set_xlabel("α = M/N")
+    ax[0].set_ylabel("ε_g (fresh inputs)")
+    ax[0].legend(fontsize=7)
+    a_prof = max(alphas)
+    sol = solve_path(Lmax, np.geomspace(0.5, a_prof, 30), scenario="teacher")[-1]
+    _, _, fp, q0, Q0 = next(r for r in rows if r[0] == Lmax and r[1] == a_prof)
+    lay = np.arange(Lmax + 1)
+    ax[1].plot(lay, sol.q, "k-", label="RS q(l) = q_TS(l)")
+    ax[1].errorbar(lay, fp["q_ts_matched"], fp["q_ts_matched_se"], fmt="o", label="MC matched")
+    ax[1].plot(lay, q0, "k:", label="matching floor (random student)")
+    ax[1].set_title(f"neurons, L={Lmax}, α={a_prof:g}", fontsize=9)
+    ax[1].set_xlabel("layer l")
+    ax[1].legend(fontsize=7)
+    wl = np.arange(1, Lmax + 1)
+    ax[2].plot(wl, sol.Q, "k-", label="RS Q(l) = Q_TS(l)")
+    ax[2].errorbar(wl, fp["Q_ts_matched"], fp["Q_ts_matched_se"], fmt="o", label="MC matched")
+    ax[2].plot(wl, Q0, "k:", label="matching floor")
+    ax[2].set_title(f"weights, L={Lmax}, α={a_prof:g}", fontsize=9)
+    ax[2].set_xlabel("weight layer l")
+    ax[2].legend(fontsize=7)
+    fig.suptitle(
+        f"Teacher–student: MC (N={N}, T={T:g}, rotation moves, {steps}+{steps} MCS, "
+        f"{samples} samples) vs replica RS (closure A)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    figs = _save(fig, out_dir / "perceptron-teacher")
+    eps = np.full((len(Ls), len(alphas)), np.nan)
+    eps_se = np.full_like(eps, np.nan)
+    eps_th = np.full_like(eps, np.nan)
+    for L, a, f, _, _ in rows:
+        i, j = Ls.index(L), alphas.index(a)
+        eps[i, j], eps_se[i, j] = float(f["eps_g"]), float(f["eps_g_se"])
+        eps_th[i, j] = solve_path(L, [a], scenario="teacher")[0].eps_g
+    out = xr.Dataset(
+        {
+            "eps_g_mc": (("L", "alpha"), eps),
+            "eps_g_mc_se": (("L", "alpha"), eps_se),
+            "eps_g_rs": (("L", "alpha"), eps_th),
+            "q_ts_mc": ("layer", fp["q_ts_matched"].values),
+            "q_ts_mc_se": ("layer", fp["q_ts_matched_se"].values),
+            "q_ts_floor": ("layer", q0.values),
+            "q_rs": ("layer", sol.q),
+            "Q_ts_mc": ("wlayer", fp["Q_ts_matched"].values),
+            "Q_ts_mc_se": ("wlayer", fp["Q_ts_matched_se"].values),
+            "Q_ts_floor": ("wlayer", Q0.values),
+            "Q_rs": ("wlayer", sol.Q),
+        },
+        coords={"L": Ls, "alpha": alphas, "layer": lay, "wlayer": wl},
+    )
+    z = (eps - eps_th) / np.where(eps_se > 0, eps_se, np.nan)
+    msg = (
+        f"ε_g MC − RS in standard errors (rows L = {Ls}): {np.round(z, 1).tolist()}"
+        + f"; MC ε_g: {np.round(eps, 3).tolist()}; RS: {np.round(eps_th, 3).tolist()}"
+    )
+    cfg = {"size": size, "Ls": Ls, "alphas": alphas, "N": N, "T": T, "steps": steps,
+           "samples": samples}  # fmt: skip
+    return ReproductionResult(out, figs, msg, cfg)
+
+
+@register(
+    "perceptron-dense-limit",
+    "Random I/O: MC overlaps at growing N and c vs the RS profiles of closures A and B",
+)
+def run_dense_limit(size: str, seed: int, out_dir: Path) -> ReproductionResult:
+    """Which closure describes the model? A (product) is reflection symmetric: the input side
+    freezes like the output side; B (cavity) freezes from the output side only. Measured:
+    host–guest overlaps at the end of the clone protocol, per layer, for fully connected (c = N)
+    and sparse c-regular networks (the theory's tree-like limit is 1 ≪ c ≪ N)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from deeprg.perceptron.montecarlo import MCConfig, run_mc
+    from deeprg.perceptron.replica import solve_path
+
+    L, alpha, T, sizes, steps, samples = {
+        "tiny": (3, 4.0, 0.01, [(6, None), (8, 4)], 32, 2),
+        "quick": (4, 5.0, 0.01, [(12, None), (24, None), (24, 12), (48, 12)], 4000, 6),
+        "full": (4, 5.0, 0.005, [(12, None), (24, None), (48, None), (48, 12), (96, 12),
+                                 (96, 24)], 16000, 16),
+    }[size]  # fmt: skip
+    grid = np.linspace(0.5, alpha, 40)
+    th = {cl: solve_path(L, grid, closure=cl)[-1] for cl in ("A", "B")}
+    parts = []
+    for N, c in sizes:
+        cfg = MCConfig(
+            L=L, N=N, c=c, alpha=alpha, T=T, move="rotation", t_w=steps, steps=steps,
+            n_times=8, samples=samples, seed=seed + 7 * N + (c or 0),
+        )  # fmt: skip
+        ds = run_mc(cfg, workers=2 if samples > 2 else 1, progress=False)
+        f = _mc_final(ds, ["q", "Q", "energy", "violations"])
+        parts.append(xr.Dataset(f).expand_dims(size=[f"N={N}, c={c or N}"]))
+    mc = xr.concat(parts, dim="size").drop_vars("time", errors="ignore")
+    lay, wl = np.arange(L + 1), np.arange(1, L + 1)
+    # distance of each MC profile (hidden q and all Q) to each closure, in standard errors
+    chi = {}
+    for cl, s in th.items():
+        dq = (mc["q"].values[:, 1:-1] - s.q[1:-1]) / np.maximum(mc["q_se"].values[:, 1:-1], 1e-3)
+        dQ = (mc["Q"].values - s.Q) / np.maximum(mc["Q_se"].values, 1e-3)
+        chi[cl] = np.sqrt(np.mean(np.concatenate([dq, dQ], axis=1) ** 2, axis=1))
+    asym = mc["Q"].values[:, 0] - mc["Q"].values[:, -1]
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+    for cl, ls in (("A", "-"), ("B", "--")):
+        ax[0].plot(lay, th[cl].q, "k" + ls, label=f"RS closure {cl}")
+        ax[1].plot(wl, th[cl].Q, "k" + ls, label=f"RS closure {cl}")
+    for k, lab in enumerate(mc["size"].values):
+        col = plt.cm.plasma(k / max(len(sizes) - 1, 1))
+        m = mc.isel(size=k)
+        ax[0].errorbar(lay, m["q"], m["q_se"], fmt="o", color=col, ms=4, label=str(lab))
+        ax[1].errorbar(wl, m["Q"], m["Q_se"], fmt="o", color=col, ms=4, label=str(lab))
+    ax[0].set_title("neuron overlaps q(l) (host–guest)", fontsize=9)
+    ax[1].set_title("weight overlaps Q(l) (host–guest)", fontsize=9)
+    for a_ in ax:
+        a_.set_xlabel("layer l")
+        a_.legend(fontsize=7)
+    fig.suptitle(
+        f"Dense-limit test, random I/O, L={L}, α={alpha:g}: MC (T={T:g}, rotation moves, "
+        f"{steps}+{steps} MCS, {samples} samples) vs RS closures A and B",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    figs = _save(fig, out_dir / "perceptron-dense-limit")
+    mc["rms_z_A"] = ("size", chi["A"])
+    mc["rms_z_B"] = ("size", chi["B"])
+    mc["Q_in_minus_out"] = ("size", asym)
+    mc["q_rs_A"], mc["q_rs_B"] = ("layer", th["A"].q), ("layer", th["B"].q)
+    mc["Q_rs_A"], mc["Q_rs_B"] = ("wlayer", th["A"].Q), ("wlayer", th["B"].Q)
+    mc = mc.assign_coords(layer=lay, wlayer=wl)
+    verdict = [
+        f"{lab}: rms z to A {za:.1f}, to B {zb:.1f}, Q(1) − Q(L) = {d:+.3f}"
+        for lab, za, zb, d in zip(mc["size"].values, chi["A"], chi["B"], asym, strict=True)
+    ]
+    msg = (
+        f"RS at α={alpha:g}: Q_A = {np.round(th['A'].Q, 3).tolist()}, "
+        f"Q_B = {np.round(th['B'].Q, 3).tolist()}; " + "; ".join(verdict)
+    )
+    cfg = {"size": size, "L": L, "alpha": alpha, "T": T, "sizes": str(sizes), "steps": steps,
+           "samples": samples}  # fmt: skip
+    return ReproductionResult(mc, figs, msg, cfg)

@@ -4,6 +4,7 @@ L counts weight layers (neuron layers 0..L, the boundaries clamped by the data).
 """
 
 from deeprg.perceptron.montecarlo.analysis import (
+    matched_overlaps,
     overlap_histogram,
     triangles,
     ultrametric_statistics,
@@ -24,6 +25,7 @@ __all__ = [
     "MCConfig",
     "init_state",
     "make_graph",
+    "matched_overlaps",
     "overlap_histogram",
     "overlaps",
     "relaxation_time",

@@ -104,3 +104,47 @@ def overlap_histogram(ds, var: str = "q_pairs", time: int = -1, bins: int = 41):
         coords={layer_dim: ds[layer_dim].values, "q": centres},
         name=f"P({var})",
     )
+
+
+def matched_overlaps(
+    S_a: np.ndarray,
+    J_a: np.ndarray,
+    S_b: np.ndarray,
+    J_b: np.ndarray,
+    w: np.ndarray,
+    permute: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gauge- and permutation-invariant overlaps between two networks on the same data
+    (e.g. student and teacher, or independently started replicas), §2.4 and §5.3.
+
+    For every hidden layer the units of b are matched to those of a (a permutation π_l and
+    signs σ_l: linear assignment on |O_ij|, O_ij = (1/M) Σ_μ S^a_iμ S^b_jμ); the clamped layers
+    keep the identity; ``permute=False`` (sparse graphs, where the wiring fixes each unit's
+    identity) matches signs only. Returns (q(l), l = 0..L: mean_i σ_i O_{i,π(i)}; Q(l), l = 1..L: mean over
+    rows of the normalized overlap of J^a_i with the matched, sign-corrected row of J^b).
+    Matching maximizes the overlaps, so unrelated networks give a positive floor of order
+    √(ln N / M): :func:`~deeprg.perceptron.montecarlo.simulate_sample` records that floor
+    (teacher against the random initial student) next to the matched overlaps."""
+    from scipy.optimize import linear_sum_assignment
+
+    L = J_a.shape[0]
+    perms, signs = [], []
+    q = np.empty(L + 1)
+    for l in range(L + 1):
+        n = int(w[l])
+        O = S_a[l, :, :n].astype(np.float64).T @ S_b[l, :, :n] / S_a.shape[1]
+        if l in (0, L) or not permute:
+            pi = np.arange(n)
+        else:
+            pi = linear_sum_assignment(-np.abs(O))[1]
+        sg = np.where(O[np.arange(n), pi] >= 0, 1.0, -1.0) if 0 < l < L else np.ones(n)
+        perms.append(pi)
+        signs.append(sg)
+        q[l] = np.mean(sg * O[np.arange(n), pi])
+    Q = np.empty(L)
+    for l in range(1, L + 1):
+        A = J_a[l - 1, : w[l], : w[l - 1]]
+        B = J_b[l - 1, : w[l], : w[l - 1]][perms[l]][:, perms[l - 1]]
+        B = B * signs[l][:, None] * signs[l - 1][None, :]
+        Q[l - 1] = np.mean(np.sum(A * B, 1) / np.sqrt(np.sum(A**2, 1) * np.sum(B**2, 1)))
+    return q, Q

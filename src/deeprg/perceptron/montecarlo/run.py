@@ -29,6 +29,7 @@ import numpy as np
 
 from deeprg.errors import InputError, check_choice, check_int, check_positive
 from deeprg.perceptron.montecarlo import engine as eng
+from deeprg.perceptron.montecarlo.analysis import matched_overlaps
 
 MOVES = eng.MOVES_BY_NAME
 
@@ -314,6 +315,10 @@ def simulate_sample(
     out["q_pairs"] = np.zeros((nt, len(pairs), L + 1))
     out["Q_pairs"] = np.zeros((nt, len(pairs), L))
     out["eps_g"] = np.full(nt, np.nan)
+    out["q_matched"] = np.zeros((nt, L + 1))
+    out["Q_matched"] = np.zeros((nt, L))
+    out["q_ts_matched"] = np.zeros((nt, L + 1))
+    out["Q_ts_matched"] = np.zeros((nt, L))
     counts = np.zeros(4, dtype=np.int64)
     # swap attempts, accepted swaps per neighbour pair; swaps[2, 0] counts sweeps (parity)
     swaps = np.zeros((3, max(R - 1, 1)), dtype=np.int64)
@@ -325,6 +330,10 @@ def simulate_sample(
             teacher_state.S[l, :, : w[l]] = tl[l]
         for l in range(1, L + 1):
             teacher_state.J[l - 1, : w[l], : w[l - 1]] = teacher[l - 1]
+        q0, Q0 = matched_overlaps(
+            host[0].S, host[0].J, teacher_state.S, teacher_state.J, w, not graph.sparse
+        )
+        out["q_ts_floor"], out["Q_ts_floor"] = q0, Q0
 
     def segment(k: int) -> np.random.Generator:
         eng.seed_numba(int(seg_seeds[k]))
@@ -359,6 +368,9 @@ def simulate_sample(
             out["q_pairs"][k, p], out["Q_pairs"][k, p] = qp, Qp
             if p == 0:
                 out["q"][k], out["Q"][k], out["qabs"][k] = qp, Qp, qabs
+        out["q_matched"][k], out["Q_matched"][k] = matched_overlaps(
+            cur[0].S, cur[0].J, cur[1].S, cur[1].J, w, not graph.sparse
+        )
         out["C"][k] = overlaps(cur[0], ref, w)[0]
         E, V = eng.layer_energies(cur[0].S, cur[0].h, w, cfg.kappa, cfg.eps)
         out["energy"][k], out["violations"][k] = E, V
@@ -366,6 +378,10 @@ def simulate_sample(
             qt, Qt, _ = overlaps(cur[0], teacher_state, w)
             out["q_ts"][k], out["Q_ts"][k] = qt, Qt
             out["eps_g"][k] = student_eps_g(cur[0], teacher, w, S_test)
+            qm, Qm = matched_overlaps(
+                cur[0].S, cur[0].J, teacher_state.S, teacher_state.J, w, not graph.sparse
+            )
+            out["q_ts_matched"][k], out["Q_ts_matched"][k] = qm, Qm
         if ckpt is not None and k + 1 < nt and _time.monotonic() - last_save >= checkpoint_seconds:
             _save_ckpt(ckpt, k + 1, t_prev, clones, ref, out, counts, swaps)
             last_save = _time.monotonic()
@@ -477,6 +493,8 @@ def run_mc(
             "energy": (("sample", "time", "wlayer"), stack("energy")),
             "violations": (("sample", "time", "wlayer"), stack("violations")),
             "acceptance": (("sample", "move"), stack("acceptance")),
+            "q_matched": (("sample", "time", "layer"), stack("q_matched")),
+            "Q_matched": (("sample", "time", "wlayer"), stack("Q_matched")),
             "q_pairs": (("sample", "time", "pair", "layer"), stack("q_pairs")),
             "Q_pairs": (("sample", "time", "pair", "wlayer"), stack("Q_pairs")),
         },
@@ -493,6 +511,10 @@ def run_mc(
         ds["q_ts"] = (("sample", "time", "layer"), stack("q_ts"))
         ds["Q_ts"] = (("sample", "time", "wlayer"), stack("Q_ts"))
         ds["eps_g"] = (("sample", "time"), stack("eps_g"))
+        ds["q_ts_matched"] = (("sample", "time", "layer"), stack("q_ts_matched"))
+        ds["Q_ts_matched"] = (("sample", "time", "wlayer"), stack("Q_ts_matched"))
+        ds["q_ts_floor"] = (("sample", "layer"), stack("q_ts_floor"))
+        ds["Q_ts_floor"] = (("sample", "wlayer"), stack("Q_ts_floor"))
     qm = ds["q"].mean("sample").values
     tau = [relaxation_time(times, qm[:, l]) for l in range(L + 1)]
     ds["tau"] = ("layer", np.array([np.nan if v is None else v for v in tau]))
@@ -519,6 +541,8 @@ def summary(ds) -> dict[str, Any]:
         out["eps_g_final"] = float(last["eps_g"].mean("sample"))
         out["q_ts"] = last["q_ts"].mean("sample").values.tolist()
         out["Q_ts"] = last["Q_ts"].mean("sample").values.tolist()
+        out["q_ts_matched"] = last["q_ts_matched"].mean("sample").values.tolist()
+        out["Q_ts_matched"] = last["Q_ts_matched"].mean("sample").values.tolist()
     return out
 
 
