@@ -31,6 +31,9 @@ def mc(
     clones: int = typer.Option(
         2, "--clones", help="Replicas cloned at t_w (>= 3: overlap histograms, ultrametricity)."
     ),
+    T_anneal: float | None = typer.Option(
+        None, "--T-anneal", help="Anneal from this temperature to T during the waiting time."
+    ),
     pt_n: int = typer.Option(1, "--pt-n", help="Parallel tempering: temperatures (1 = off)."),
     pt_T_max: float = typer.Option(1.0, "--pt-T-max", help="Highest tempering temperature."),
     pt_every: int = typer.Option(1, "--pt-every", help="MC steps between swap attempts."),
@@ -67,6 +70,7 @@ def mc(
         pt_n=pt_n,
         pt_T_max=pt_T_max,
         pt_every=pt_every,
+        T_anneal=T_anneal,
     ).validate()
     ds = run_mc(cfg, workers=workers, store=store, progress=None if not json_out else False)
     summ = summary(ds)

@@ -377,22 +377,36 @@ def run_dense_limit(size: str, seed: int, out_dir: Path) -> ReproductionResult:
 
     L, alpha, T, sizes, steps, samples = {
         "tiny": (3, 4.0, 0.01, [(6, None), (8, 4)], 32, 2),
-        "quick": (4, 5.0, 0.01, [(12, None), (24, None), (24, 12), (48, 12)], 4000, 6),
-        "full": (4, 5.0, 0.005, [(12, None), (24, None), (48, None), (48, 12), (96, 12),
+        "quick": (4, 5.0, 0.01, [(12, None), (24, 12), (48, 12)], 4000, 8),
+        "full": (4, 5.0, 0.005, [(12, None), (24, None), (24, 12), (48, 12), (96, 12),
                                  (96, 24)], 16000, 16),
     }[size]  # fmt: skip
+    T_anneal = 0.3
+    tws = [
+        steps // 2,
+        2 * steps,
+    ]  # two waiting times: overlaps that still age are not at equilibrium
     grid = np.linspace(0.5, alpha, 40)
     th = {cl: solve_path(L, grid, closure=cl)[-1] for cl in ("A", "B")}
     parts = []
     for N, c in sizes:
-        cfg = MCConfig(
-            L=L, N=N, c=c, alpha=alpha, T=T, move="rotation", t_w=steps, steps=steps,
-            n_times=8, samples=samples, seed=seed + 7 * N + (c or 0),
-        )  # fmt: skip
-        ds = run_mc(cfg, workers=2 if samples > 2 else 1, progress=False)
-        f = _mc_final(ds, ["q", "Q", "energy", "violations"])
-        parts.append(xr.Dataset(f).expand_dims(size=[f"N={N}, c={c or N}"]))
-    mc = xr.concat(parts, dim="size").drop_vars("time", errors="ignore")
+        per_tw = []
+        for tw in tws:
+            cfg = MCConfig(
+                L=L, N=N, c=c, alpha=alpha, T=T, T_anneal=T_anneal, move="rotation", t_w=tw,
+                steps=steps, n_times=8, samples=samples, seed=seed + 7 * N + (c or 0),
+            )  # fmt: skip
+            ds = run_mc(cfg, workers=2 if samples > 2 else 1, progress=False)
+            f = _mc_final(ds, ["q", "Q", "energy", "violations"])
+            per_tw.append(xr.Dataset(f).drop_vars("time", errors="ignore").expand_dims(t_w=[tw]))
+        parts.append(xr.concat(per_tw, dim="t_w").expand_dims(size=[f"N={N}, c={c or N}"]))
+    both = xr.concat(parts, dim="size")
+    d = both.isel(t_w=-1) - both.isel(t_w=0)
+    se = np.sqrt(both["Q_se"].isel(t_w=-1) ** 2 + both["Q_se"].isel(t_w=0) ** 2)
+    aging_z = (np.abs(d["Q"]) / np.maximum(se, 1e-3)).max("wlayer")
+    mc = both.isel(t_w=-1).drop_vars("t_w")
+    for v in ("q", "Q", "q_se", "Q_se", "energy", "violations"):
+        mc[v + "_short_tw"] = both[v].isel(t_w=0).drop_vars("t_w")
     lay, wl = np.arange(L + 1), np.arange(1, L + 1)
     # distance of each MC profile (hidden q and all Q) to each closure, in standard errors
     chi = {}
@@ -410,32 +424,39 @@ def run_dense_limit(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         m = mc.isel(size=k)
         ax[0].errorbar(lay, m["q"], m["q_se"], fmt="o", color=col, ms=4, label=str(lab))
         ax[1].errorbar(wl, m["Q"], m["Q_se"], fmt="o", color=col, ms=4, label=str(lab))
+        ax[0].plot(lay, m["q_short_tw"], "o", mfc="none", color=col, ms=6)
+        ax[1].plot(wl, m["Q_short_tw"], "o", mfc="none", color=col, ms=6)
     ax[0].set_title("neuron overlaps q(l) (host–guest)", fontsize=9)
     ax[1].set_title("weight overlaps Q(l) (host–guest)", fontsize=9)
     for a_ in ax:
         a_.set_xlabel("layer l")
         a_.legend(fontsize=7)
     fig.suptitle(
-        f"Dense-limit test, random I/O, L={L}, α={alpha:g}: MC (T={T:g}, rotation moves, "
-        f"{steps}+{steps} MCS, {samples} samples) vs RS closures A and B",
+        f"Dense-limit test, random I/O, L={L}, α={alpha:g}: MC (annealed {T_anneal:g}→{T:g} over "
+        f"t_w = {tws[1]} (filled) or {tws[0]} (open), then {steps} MCS, {samples} samples) "
+        "vs RS closures A and B",
         fontsize=10,
     )
     fig.tight_layout()
     figs = _save(fig, out_dir / "perceptron-dense-limit")
     mc["rms_z_A"] = ("size", chi["A"])
+    mc["aging_z"] = aging_z
     mc["rms_z_B"] = ("size", chi["B"])
     mc["Q_in_minus_out"] = ("size", asym)
     mc["q_rs_A"], mc["q_rs_B"] = ("layer", th["A"].q), ("layer", th["B"].q)
     mc["Q_rs_A"], mc["Q_rs_B"] = ("wlayer", th["A"].Q), ("wlayer", th["B"].Q)
     mc = mc.assign_coords(layer=lay, wlayer=wl)
     verdict = [
-        f"{lab}: rms z to A {za:.1f}, to B {zb:.1f}, Q(1) − Q(L) = {d:+.3f}"
-        for lab, za, zb, d in zip(mc["size"].values, chi["A"], chi["B"], asym, strict=True)
+        f"{lab}: rms z to A {za:.1f}, to B {zb:.1f}, Q(1) − Q(L) = {dd:+.3f}, "
+        f"max |ΔQ| between t_w = {tws[0]} and {tws[1]}: {az:.1f} se"
+        for lab, za, zb, dd, az in zip(
+            mc["size"].values, chi["A"], chi["B"], asym, aging_z.values, strict=True
+        )
     ]
     msg = (
         f"RS at α={alpha:g}: Q_A = {np.round(th['A'].Q, 3).tolist()}, "
         f"Q_B = {np.round(th['B'].Q, 3).tolist()}; " + "; ".join(verdict)
     )
-    cfg = {"size": size, "L": L, "alpha": alpha, "T": T, "sizes": str(sizes), "steps": steps,
-           "samples": samples}  # fmt: skip
+    cfg = {"size": size, "L": L, "alpha": alpha, "T": T, "T_anneal": T_anneal, "t_w": str(tws),
+           "sizes": str(sizes), "steps": steps, "samples": samples}  # fmt: skip
     return ReproductionResult(mc, figs, msg, cfg)

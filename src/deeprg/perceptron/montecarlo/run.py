@@ -44,6 +44,9 @@ class MCConfig:
     histograms over pairs and the ultrametricity test). ``pt_n`` > 1 turns on parallel
     tempering: every clone is an ensemble at ``pt_n`` geometric temperatures from T to
     ``pt_T_max``, neighbours swapped every ``pt_every`` MC steps; observables are measured at T.
+    ``T_anneal``: during the waiting time the temperature decreases geometrically from
+    ``T_anneal`` to T (one MC step per temperature, final value T; simulated annealing before
+    cloning), so the clones start from a better-relaxed configuration.
     """
 
     L: int = 4
@@ -70,6 +73,7 @@ class MCConfig:
     pt_n: int = 1
     pt_T_max: float = 1.0
     pt_every: int = 1
+    T_anneal: float | None = None
 
     def validate(self) -> MCConfig:
         check_int("L", self.L)
@@ -97,6 +101,11 @@ class MCConfig:
                     f"pt_T_max must be > T = {self.T:g} for parallel tempering, "
                     f"got {self.pt_T_max:g}"
                 )
+        if self.T_anneal is not None:
+            if not self.T_anneal > self.T:
+                raise InputError(f"T_anneal must be > T = {self.T:g}, got {self.T_anneal:g}")
+            if self.pt_n > 1:
+                raise InputError("T_anneal and parallel tempering (pt_n > 1) are exclusive")
         if self.M < 1:
             raise InputError(f"alpha * c must give at least one pattern, got M = {self.M}")
         return self
@@ -352,7 +361,14 @@ def simulate_sample(
             ref = State(f["ref_S"], f["ref_J"], clones[0][0].h)
             out = {key[4:]: f[key].copy() for key in f.files if key.startswith("out_")}
     else:
-        _advance(host, cfg.t_w, cfg, w, graph, betas, mv, steps, counts, swaps, segment(0))
+        prng = segment(0)
+        if cfg.T_anneal is not None and cfg.t_w > 0:
+            T_end = cfg.T if cfg.T > 0 else min(cfg.T_anneal, 1e-3)
+            for T_k in np.geomspace(cfg.T_anneal, T_end, cfg.t_w)[:-1]:
+                _advance(host, 1, cfg, w, graph, [1.0 / T_k], mv, steps, counts, swaps, prng)
+            _advance(host, 1, cfg, w, graph, betas, mv, steps, counts, swaps, prng)
+        else:
+            _advance(host, cfg.t_w, cfg, w, graph, betas, mv, steps, counts, swaps, prng)
         ref = host[0].copy()
         clones = [host] + [[st.copy() for st in host] for _ in range(cfg.clones - 1)]
     last_save = _time.monotonic()
