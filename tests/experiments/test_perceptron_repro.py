@@ -59,3 +59,16 @@ def test_tiny_teacher_and_dense_limit_carry_the_theory_lines(tmp_path):
     assert float(dl["Q_rs_B"][0]) == pytest.approx(0.0, abs=1e-8)
     assert float(dl["Q_rs_A"][0]) == pytest.approx(float(dl["Q_rs_A"][-1]), rel=1e-10)
     assert dl["q"].sizes["size"] == 2 and np.all(np.isfinite(dl["rms_z_A"]))
+
+
+@pytest.mark.slow
+def test_quick_teacher_L1_is_gibbs_learning(tmp_path):
+    """L = 1 teacher–student MC (N = 16, T = 0.01) against the replica Gibbs-learning ε_g at
+    α ≤ 3; the bound is 4 standard errors over 6 samples (t distribution with 5 degrees of
+    freedom: 99 % two-sided)."""
+    ds = registry.get("perceptron-teacher").run(size="quick", seed=0, out_dir=tmp_path).dataset
+    sel = ds.sel(L=1, alpha=[0.5, 1.0, 2.0, 3.0])
+    z = (sel["eps_g_mc"] - sel["eps_g_rs"]) / sel["eps_g_mc_se"]
+    assert np.all(np.abs(z.values) < 4.0)
+    # deeper students generalize worse at equal alpha (both in MC and in the theory)
+    assert np.all(ds["eps_g_mc"].sel(L=3) > ds["eps_g_mc"].sel(L=1))
