@@ -365,8 +365,10 @@ def sampling_point(
         "alpha": (float, 2.0, ">0"),
         "N_in": (int, 0, ">=0"),
         "N_out": (int, 0, ">=0"),
+        "c": (int, 0, ">=0"),
         "scenario": (str, "random", ("random", "teacher")),
         "T": (float, 0.0, ">=0"),
+        "T_anneal": (float, 0.0, ">=0"),
         "kappa": (float, 0.0, ">=0"),
         "eps": (float, 1.0, ">0"),
         "move": (str, "pcn", ("pcn", "rotation")),
@@ -379,13 +381,18 @@ def sampling_point(
         "seed": (int, 0, ">=0"),
         "D": (int, 0, ">=0"),
         "P_test": (int, 1000, ">=1"),
+        "clones": (int, 2, ">=2"),
+        "pt_n": (int, 1, ">=1"),
+        "pt_T_max": (float, 1.0, ">0"),
+        "pt_every": (int, 1, ">=1"),
     },
     "Monte Carlo of a deep perceptron network (deeprg.perceptron.montecarlo, clone protocol): "
-    "final energies, layer overlaps q, Q, relaxation times (N_in, N_out, D = 0: defaults)",
+    "final energies, layer overlaps q, Q, relaxation times (N_in, N_out, c, D, T_anneal = 0: "
+    "defaults / off)",
 )
 def mc_point(**params: Any) -> dict[str, Any]:
     from deeprg.perceptron.montecarlo import MCConfig, run_mc, summary
 
-    for k in ("N_in", "N_out", "D"):
+    for k in ("N_in", "N_out", "D", "c", "T_anneal"):
         params[k] = params[k] or None
     return summary(run_mc(MCConfig(**params), workers=1, progress=False))
