@@ -224,3 +224,40 @@ def test_ultrametric_statistic_on_known_geometries():
     d, K = ultrametric_statistics(sides)
     assert d[0] == pytest.approx(0.25, abs=4 * np.sqrt(3 / 80 / n))
     assert K[0] == pytest.approx(0.5, abs=4 * np.sqrt(1 / 12 / n))
+
+
+def _gauge_and_permute(st, w, rng, permute=True):
+    """Random gauge flips (and permutations) of every hidden layer (exact symmetries, §2.4)."""
+    from deeprg.perceptron.montecarlo.run import State
+
+    S, J = st.S.copy(), st.J.copy()
+    L = J.shape[0]
+    for l in range(1, L):
+        n = int(w[l])
+        sg = rng.choice([-1, 1], size=n)
+        pi = rng.permutation(n) if permute else np.arange(n)
+        S[l, :, :n] = (S[l, :, :n] * sg)[:, pi]
+        J[l - 1, :n, :] = (J[l - 1, :n, :] * sg[:, None])[pi]
+        J[l, :, :n] = (J[l, :, :n] * sg[None, :])[:, pi]
+    h = eng.compute_fields(S, J, w)
+    return State(S, J, h)
+
+
+def test_gauge_invariant_and_matched_overlaps_are_invariant():
+    from deeprg.perceptron.montecarlo import invariant_overlaps, matched_overlaps, overlaps
+
+    cfg = MCConfig(L=4, N=9, alpha=3.0, T=0.3)
+    w = cfg.widths
+    a, _ = make(cfg, seed=4)
+    b = _gauge_and_permute(a, w, np.random.default_rng(1))
+    assert energy(a, cfg, eng.dense_graph(w)) == pytest.approx(energy(b, cfg, eng.dense_graph(w)))
+    r_aa, _ = invariant_overlaps(a, a, w)
+    _, k_ab = invariant_overlaps(a, b, w)
+    np.testing.assert_allclose(k_ab, 1.0, rtol=1e-12)  # kernels: gauge and permutation
+    g = _gauge_and_permute(a, w, np.random.default_rng(2), permute=False)
+    np.testing.assert_allclose(invariant_overlaps(a, g, w)[0], r_aa, rtol=1e-12)  # gaps: gauge
+    q, Q = matched_overlaps(a.S, a.J, b.S, b.J, w)
+    np.testing.assert_allclose(q, 1.0, rtol=1e-12)
+    np.testing.assert_allclose(Q, 1.0, rtol=1e-12)
+    q_site = overlaps(a, b, w)[0]
+    assert np.all(q_site[1:-1] < 0.9)  # the site-wise overlap is not invariant

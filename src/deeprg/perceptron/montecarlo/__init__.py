@@ -13,6 +13,7 @@ from deeprg.perceptron.montecarlo.analysis import (
 from deeprg.perceptron.montecarlo.run import (
     MCConfig,
     init_state,
+    invariant_overlaps,
     make_graph,
     overlaps,
     relaxation_time,
@@ -24,6 +25,7 @@ from deeprg.perceptron.montecarlo.run import (
 __all__ = [
     "MCConfig",
     "init_state",
+    "invariant_overlaps",
     "make_graph",
     "matched_overlaps",
     "overlap_histogram",

@@ -205,6 +205,29 @@ def overlaps(a: State, b: State, w: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return q, Q, qabs
 
 
+def invariant_overlaps(a: State, b: State, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gauge-invariant overlaps of §5.3: (gap overlap (1/(N M)) Σ r^a r^b per weight layer
+    l = 1..L (gauge invariant; unit by unit, so not invariant under permutations of hidden
+    units); cosine similarity of the off-diagonal representation kernels
+    K^{μν}(l) = (1/N) Σ_i S_i^μ S_i^ν of the two replicas, per neuron layer l = 0..L)."""
+    L = a.J.shape[0]
+    r = np.empty(L)
+    for l in range(1, L + 1):
+        ra = a.S[l, :, : w[l]] * a.h[l - 1, :, : w[l]]
+        rb = b.S[l, :, : w[l]] * b.h[l - 1, :, : w[l]]
+        r[l - 1] = np.mean(ra * rb)
+    k = np.empty(L + 1)
+    for l in range(L + 1):
+        Sa = a.S[l, :, : w[l]].astype(np.float64)
+        Sb = b.S[l, :, : w[l]].astype(np.float64)
+        Ka, Kb = Sa @ Sa.T, Sb @ Sb.T
+        np.fill_diagonal(Ka, 0.0)
+        np.fill_diagonal(Kb, 0.0)
+        den = np.sqrt(np.sum(Ka * Ka) * np.sum(Kb * Kb))
+        k[l] = np.sum(Ka * Kb) / den if den > 0 else 1.0
+    return r, k
+
+
 def student_eps_g(
     st: State, teacher_J: list[np.ndarray], w: np.ndarray, S_test: np.ndarray
 ) -> float:
@@ -324,6 +347,8 @@ def simulate_sample(
     out["q_pairs"] = np.zeros((nt, len(pairs), L + 1))
     out["Q_pairs"] = np.zeros((nt, len(pairs), L))
     out["eps_g"] = np.full(nt, np.nan)
+    out["gap_overlap"] = np.zeros((nt, L))
+    out["kernel_overlap"] = np.zeros((nt, L + 1))
     out["q_matched"] = np.zeros((nt, L + 1))
     out["Q_matched"] = np.zeros((nt, L))
     out["q_ts_matched"] = np.zeros((nt, L + 1))
@@ -387,6 +412,7 @@ def simulate_sample(
         out["q_matched"][k], out["Q_matched"][k] = matched_overlaps(
             cur[0].S, cur[0].J, cur[1].S, cur[1].J, w, not graph.sparse
         )
+        out["gap_overlap"][k], out["kernel_overlap"][k] = invariant_overlaps(cur[0], cur[1], w)
         out["C"][k] = overlaps(cur[0], ref, w)[0]
         E, V = eng.layer_energies(cur[0].S, cur[0].h, w, cfg.kappa, cfg.eps)
         out["energy"][k], out["violations"][k] = E, V
@@ -509,6 +535,8 @@ def run_mc(
             "energy": (("sample", "time", "wlayer"), stack("energy")),
             "violations": (("sample", "time", "wlayer"), stack("violations")),
             "acceptance": (("sample", "move"), stack("acceptance")),
+            "gap_overlap": (("sample", "time", "wlayer"), stack("gap_overlap")),
+            "kernel_overlap": (("sample", "time", "layer"), stack("kernel_overlap")),
             "q_matched": (("sample", "time", "layer"), stack("q_matched")),
             "Q_matched": (("sample", "time", "wlayer"), stack("Q_matched")),
             "q_pairs": (("sample", "time", "pair", "layer"), stack("q_pairs")),
