@@ -206,6 +206,10 @@ def test_pt_run_and_pair_overlaps():
     np.testing.assert_allclose(ds["temperature"].values, [0.2, np.sqrt(0.2), 1.0])
     um = ultrametricity(ds)
     assert um["delta"].shape == (4,) and int(um["n_triangles"]) == 3
+    from deeprg.perceptron.montecarlo import summary
+
+    js = summary(ds)["ultrametricity"]  # the --json object carries the test with >= 3 clones
+    np.testing.assert_allclose(js["delta"], um["delta"].values)
     P = overlap_histogram(ds, bins=20)
     np.testing.assert_allclose(P.sum("q") * 0.1, 1.0)  # normalized densities, bin width 0.1
 

@@ -587,6 +587,11 @@ def summary(ds) -> dict[str, Any]:
         out["Q_ts"] = last["Q_ts"].mean("sample").values.tolist()
         out["q_ts_matched"] = last["q_ts_matched"].mean("sample").values.tolist()
         out["Q_ts_matched"] = last["Q_ts_matched"].mean("sample").values.tolist()
+    if ds.sizes.get("pair", 1) >= 3 and ds.sizes["sample"] >= 3:
+        from deeprg.perceptron.montecarlo.analysis import ultrametricity
+
+        um = ultrametricity(ds)
+        out["ultrametricity"] = {k: um[k].values.tolist() for k in ("delta", "delta_null", "K")}
     return out
 
 
