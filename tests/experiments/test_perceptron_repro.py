@@ -12,6 +12,7 @@ NAMES = [
     "perceptron-dynamics",
     "perceptron-teacher",
     "perceptron-dense-limit",
+    "perceptron-aging",
 ]
 
 

@@ -265,3 +265,36 @@ def test_gauge_invariant_and_matched_overlaps_are_invariant():
     np.testing.assert_allclose(Q, 1.0, rtol=1e-12)
     q_site = overlaps(a, b, w)[0]
     assert np.all(q_site[1:-1] < 0.9)  # the site-wise overlap is not invariant
+
+
+def test_split_runs_continue_the_same_stream_so_aging_shares_the_host_history():
+    """run_aging relies on this: n MC steps in one call equal n1 then n − n1 steps under one
+    seed, so the hosts of runs that differ only in t_w share their history."""
+    cfg = MCConfig(L=3, N=6, alpha=2.0, T=0.4, move="rotation")
+    w = cfg.widths
+    a, g = make(cfg, seed=3)
+    b = a.copy()
+    c = np.zeros(4, dtype=np.int64)
+    eng.seed_numba(21)
+    eng.mc_sweeps(a.S, a.J, a.h, w, 8, 2.5, 0.0, 1.0, 1, np.full(3, 0.3), c, g)
+    eng.seed_numba(21)
+    for n in (3, 5):
+        eng.mc_sweeps(b.S, b.J, b.h, w, n, 2.5, 0.0, 1.0, 1, np.full(3, 0.3), c, g)
+    np.testing.assert_array_equal(a.S, b.S)
+    np.testing.assert_array_equal(a.J, b.J)
+
+
+def test_aging_family_and_monotone_decay():
+    """§6.3 item 11: host–guest overlaps start at 1 and decay on average (here: the sample
+    mean never rises by more than 3 standard errors between measurement times)."""
+    from deeprg.perceptron.montecarlo import classify_layers, run_aging
+
+    cfg = MCConfig(L=3, N=8, alpha=1.5, T=0.1, steps=64, n_times=7, samples=6, seed=4)
+    ds = run_aging(cfg, [2, 16], progress=False)
+    assert list(ds["t_w"].values) == [2, 16]
+    q = ds["q"].sel(layer=[1, 2])
+    m, se = q.mean("sample"), q.std("sample") / np.sqrt(6)
+    rise = m.diff("time") - 3 * np.sqrt(se**2 + se.shift(time=1) ** 2).isel(time=slice(1, None))
+    assert float(rise.max()) < 0
+    assert float(m.isel(time=0).min()) > 0.5  # starts near 1
+    assert classify_layers([1.0, 0.01, 0.3]) == ["solid", "liquid", "solid"]

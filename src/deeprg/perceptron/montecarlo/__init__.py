@@ -4,6 +4,7 @@ L counts weight layers (neuron layers 0..L, the boundaries clamped by the data).
 """
 
 from deeprg.perceptron.montecarlo.analysis import (
+    classify_layers,
     matched_overlaps,
     overlap_histogram,
     triangles,
@@ -17,6 +18,7 @@ from deeprg.perceptron.montecarlo.run import (
     make_graph,
     overlaps,
     relaxation_time,
+    run_aging,
     run_mc,
     simulate_sample,
     summary,
@@ -24,6 +26,7 @@ from deeprg.perceptron.montecarlo.run import (
 
 __all__ = [
     "MCConfig",
+    "classify_layers",
     "init_state",
     "invariant_overlaps",
     "make_graph",
@@ -31,6 +34,7 @@ __all__ = [
     "overlap_histogram",
     "overlaps",
     "relaxation_time",
+    "run_aging",
     "run_mc",
     "simulate_sample",
     "summary",

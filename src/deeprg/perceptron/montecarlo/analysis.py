@@ -148,3 +148,9 @@ def matched_overlaps(
         B = B * signs[l][:, None] * signs[l - 1][None, :]
         Q[l - 1] = np.mean(np.sum(A * B, 1) / np.sqrt(np.sum(A**2, 1) * np.sum(B**2, 1)))
     return q, Q
+
+
+def classify_layers(q, cutoff: float = 0.02) -> list[str]:
+    """Liquid/solid classification of layers (§5.2): ``"solid"`` where the long-time overlap
+    exceeds ``cutoff`` (the 2025 code's QS_cutoff = QJ_cutoff = 0.02), else ``"liquid"``."""
+    return ["solid" if v > cutoff else "liquid" for v in np.asarray(q, dtype=float)]

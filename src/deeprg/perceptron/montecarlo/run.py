@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from deeprg.errors import InputError, check_choice, check_int, check_positive
 from deeprg.perceptron.montecarlo import engine as eng
-from deeprg.perceptron.montecarlo.analysis import matched_overlaps
+from deeprg.perceptron.montecarlo.analysis import classify_layers, matched_overlaps
 
 MOVES = eng.MOVES_BY_NAME
 
@@ -569,6 +569,32 @@ def run_mc(
     return ds
 
 
+def run_aging(cfg: MCConfig, t_ws, **kwargs):
+    """Aging family: the clone protocol at several waiting times of the *same* host trajectory
+    (§5.1). The waiting-time segment is driven by one seed per sample, so runs that differ only
+    in t_w share the host's history up to the shorter t_w; the guests are cloned from it at each
+    t_w. Returns the :func:`run_mc` datasets concatenated along a ``t_w`` dimension.
+    ``kwargs`` go to :func:`run_mc` (workers, store, progress)."""
+    import xarray as xr
+
+    from deeprg.errors import InputError
+
+    t_ws = sorted({int(t) for t in t_ws})
+    if not t_ws or t_ws[0] < 0:
+        raise InputError(f"t_ws must be non-negative waiting times, got {t_ws}")
+    if cfg.T_anneal is not None:
+        raise InputError("run_aging needs a fixed temperature (T_anneal must be None)")
+    parts = []
+    for tw in t_ws:
+        store = kwargs.get("store")
+        kw = dict(kwargs)
+        if store is not None:
+            kw["store"] = Path(store) / f"t_w_{tw}"
+        ds = run_mc(replace(cfg, t_w=tw), **kw)
+        parts.append(ds.expand_dims(t_w=[tw]))
+    return xr.concat(parts, dim="t_w", coords="minimal", compat="override")
+
+
 def summary(ds) -> dict[str, Any]:
     """The ``deeprg mc --json`` object: final energies, overlaps, relaxation times."""
     last = ds.isel(time=-1)
@@ -579,6 +605,7 @@ def summary(ds) -> dict[str, Any]:
         "q": last["q"].mean("sample").values.tolist(),
         "Q": last["Q"].mean("sample").values.tolist(),
         "tau": [None if np.isnan(v) else float(v) for v in ds["tau"].values],
+        "phase": classify_layers(last["q"].mean("sample").values),
         "acceptance": ds["acceptance"].mean("sample").values.tolist(),
     }
     if "eps_g" in ds:
