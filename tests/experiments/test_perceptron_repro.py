@@ -73,3 +73,28 @@ def test_quick_teacher_L1_is_gibbs_learning(tmp_path):
     assert np.all(np.abs(z.values) < 4.0)
     # deeper students generalize worse at equal alpha (both in MC and in the theory)
     assert np.all(ds["eps_g_mc"].sel(L=3) > ds["eps_g_mc"].sel(L=1))
+
+
+@pytest.mark.slow
+def test_quick_aging_older_hosts_relax_slower(tmp_path):
+    """Aging: at the oldest waiting time the boundary layer keeps a larger overlap at the end
+    of the run than at the youngest (difference beyond 3 standard errors of 16 samples)."""
+    ds = registry.get("perceptron-aging").run(size="quick", seed=0, out_dir=tmp_path).dataset
+    last = ds.sel(layer=1).isel(time=-1)
+    q, se = last["q"], last["q_se"]
+    diff = float(q.isel(t_w=-1) - q.isel(t_w=0))
+    assert diff > 3 * float(np.sqrt(se.isel(t_w=-1) ** 2 + se.isel(t_w=0) ** 2))
+    um = ds["ultra_delta"].values[1:-1]
+    assert np.all(um < ds["ultra_delta_null"].values[1:-1])
+
+
+@pytest.mark.slow
+def test_quick_dense_limit_centre_is_the_least_frozen(tmp_path):
+    """Both closures and the MC agree on a liquid-like centre: in the most tree-like network
+    (N = 48, c = 12) the centre weight layer has a smaller overlap than the output layer,
+    beyond 3 standard errors."""
+    ds = registry.get("perceptron-dense-limit").run(size="quick", seed=0, out_dir=tmp_path).dataset
+    m = ds.sel(size="N=48, c=12")
+    gap = m["Q"].sel(wlayer=4) - m["Q"].sel(wlayer=2)
+    se = np.sqrt(m["Q_se"].sel(wlayer=4) ** 2 + m["Q_se"].sel(wlayer=2) ** 2)
+    assert float(gap) > 3 * float(se)

@@ -525,6 +525,7 @@ def run_aging_repro(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     fig.tight_layout()
     figs = _save(fig, out_dir / "perceptron-aging")
     out = ds[["q", "Q", "energy"]].mean("sample")
+    out["q_se"] = ds["q"].std("sample", ddof=1) / np.sqrt(samples)
     out["P_q"] = hist.rename(q="q_bin")
     out["ultra_delta"] = um["delta"]
     out["ultra_delta_null"] = um["delta_null"]
