@@ -1,10 +1,10 @@
 """Monte Carlo engine checks (deep-perceptron-networks.md §6.3 items 11–12)."""
 
 import json
-from itertools import product
 
 import numpy as np
 import pytest
+from mc_reference import tiny_reference
 
 from deeprg.cli import main
 from deeprg.data.patterns import forward_signs, random_patterns, teacher_data
@@ -121,30 +121,11 @@ def test_tiny_system_matches_exact_gibbs_distribution():
     """L = 2, widths (2, 2, 1), M = 2, T = 1: hidden spins' marginal vs enumeration ×
     importance sampling of the Gaussian-prior weights (pCN ensemble)."""
     cfg = MCConfig(L=2, N=2, N_in=2, N_out=1, alpha=1.0, T=1.0, move="pcn", r=0.8)
-    rng = np.random.default_rng(7)
     st = make(cfg, seed=7)
     w = cfg.widths
     S0, SL = st.S[0, :, :2].copy(), st.S[2, :, :1].copy()
     # reference: P(S_hidden) ∝ E_{J ~ N(0,1)} exp(−H(S, J))
-    nJ = 200_000
-    J1 = rng.standard_normal((nJ, 2, 2))
-    J2 = rng.standard_normal((nJ, 1, 2))
-    configs = list(product([-1, 1], repeat=4))
-    ref = np.empty(len(configs))
-    ref_se = np.empty(len(configs))
-    h1 = np.einsum("nij,mj->nmi", J1, S0.astype(float)) / np.sqrt(2)
-    for c_idx, c in enumerate(configs):
-        Sh = np.array(c, dtype=float).reshape(2, 2)  # (M, N)
-        r1 = Sh[None] * h1
-        e1 = np.sum(np.where(r1 < 0, r1**2, 0.0), axis=(1, 2))
-        h2 = np.einsum("nij,mj->nmi", J2, Sh) / np.sqrt(2)
-        r2 = SL[None].astype(float) * h2
-        e2 = np.sum(np.where(r2 < 0, r2**2, 0.0), axis=(1, 2))
-        wts = np.exp(-(e1 + e2))
-        ref[c_idx] = wts.mean()
-        ref_se[c_idx] = wts.std() / np.sqrt(nJ)
-    ref_se /= ref.sum()
-    ref /= ref.sum()
+    configs, ref, ref_se = tiny_reference(S0, SL)
     counts = np.zeros(4, dtype=np.int64)
     hist = np.zeros(len(configs))
     index = {c: i for i, c in enumerate(configs)}

@@ -1,10 +1,9 @@
 """Sparse c-regular connectivity, parallel tempering, in-sample checkpoints, overlap
 histograms and the ultrametricity test (deep-perceptron-networks.md §2.1, §5.2, §5.6)."""
 
-from itertools import product
-
 import numpy as np
 import pytest
+from mc_reference import tiny_reference
 
 from deeprg.data.patterns import random_patterns
 from deeprg.errors import InputError
@@ -116,28 +115,6 @@ def test_c_validation_and_alpha_definition():
     with pytest.raises(InputError, match="pt_T_max"):
         MCConfig(T=2.0, pt_n=4, pt_T_max=1.0).validate()
     assert MCConfig(N=40, c=10, alpha=3.0).M == 30
-
-
-def tiny_reference(S0, SL, nJ=200_000, seed=7):
-    """Exact P(hidden spins) of the tiny L = 2, widths (2, 2, 1), M = 2 system at T = 1 with
-    the Gaussian weight prior: enumeration × importance sampling over the weights."""
-    rng = np.random.default_rng(seed)
-    J1 = rng.standard_normal((nJ, 2, 2))
-    J2 = rng.standard_normal((nJ, 1, 2))
-    configs = list(product([-1, 1], repeat=4))
-    ref = np.empty(len(configs))
-    se = np.empty(len(configs))
-    h1 = np.einsum("nij,mj->nmi", J1, S0.astype(float)) / np.sqrt(2)
-    for c_idx, c in enumerate(configs):
-        Sh = np.array(c, dtype=float).reshape(2, 2)
-        r1 = Sh[None] * h1
-        e1 = np.sum(np.where(r1 < 0, r1**2, 0.0), axis=(1, 2))
-        h2 = np.einsum("nij,mj->nmi", J2, Sh) / np.sqrt(2)
-        r2 = SL[None].astype(float) * h2
-        e2 = np.sum(np.where(r2 < 0, r2**2, 0.0), axis=(1, 2))
-        wts = np.exp(-(e1 + e2))
-        ref[c_idx], se[c_idx] = wts.mean(), wts.std() / np.sqrt(nJ)
-    return configs, ref / ref.sum(), se / ref.sum()
 
 
 def test_parallel_tempering_samples_the_exact_gibbs_distribution():

@@ -317,60 +317,26 @@ def _transposed(J: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(J.transpose(0, 2, 1))
 
 
+def _run(S, J, h, w, n, beta, kappa, eps, move, steps, counts, graph, flips_only) -> float:
+    g = graph or dense_graph(w)
+    w = np.asarray(w, dtype=np.int64)
+    args = (g.fan, g.sparse, g.conn, g.rptr, g.rk, int(n), float(beta), float(kappa), float(eps))
+    steps = np.asarray(steps, dtype=np.float64)
+    return _sweeps(S, J, _transposed(J), h, w, *args, int(move), steps, counts, flips_only)
+
+
 def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts, graph=None) -> float:
     """Run ``n_steps`` MC steps in place (S, J, h updated). ``steps[l−1]`` is the move size of
     layer l. ``counts`` (4,) accumulates (flip attempts, flips accepted, weight attempts,
     accepted). Returns the total ΔH (for bookkeeping checks)."""
-    g = graph or dense_graph(w)
-    w = np.asarray(w, dtype=np.int64)
-    return _sweeps(
-        S,
-        J,
-        _transposed(J),
-        h,
-        w,
-        g.fan,
-        g.sparse,
-        g.conn,
-        g.rptr,
-        g.rk,
-        int(n_steps),
-        float(beta),
-        float(kappa),
-        float(eps),
-        int(move),
-        np.asarray(steps, dtype=np.float64),
-        counts,
-        False,
-    )
+    return _run(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts, graph, False)
 
 
 def flip_sweeps(S, J, h, w, n_sweeps, beta, kappa, eps, graph=None) -> int:
     """Neuron-flip attempts only: ``n_sweeps`` × Σ_{l=1}^{L−1} w[l]·M random-site attempts
     (throughput measurements, neuron-only dynamics). Returns the accepted flips."""
-    g = graph or dense_graph(w)
-    w = np.asarray(w, dtype=np.int64)
     counts = np.zeros(4, dtype=np.int64)
-    _sweeps(
-        S,
-        J,
-        _transposed(J),
-        h,
-        w,
-        g.fan,
-        g.sparse,
-        g.conn,
-        g.rptr,
-        g.rk,
-        int(n_sweeps),
-        float(beta),
-        float(kappa),
-        float(eps),
-        0,
-        np.zeros(J.shape[0]),
-        counts,
-        True,
-    )
+    _run(S, J, h, w, n_sweeps, beta, kappa, eps, 0, np.zeros(J.shape[0]), counts, graph, True)
     return int(counts[1])
 
 
