@@ -337,3 +337,11 @@ def test_cluster_job_script_carries_the_spec_resources(kind):
         cluster.close()
     for text in ("02:30:00", "short", "export OMP_NUM_THREADS=1", "--nthreads 4"):
         assert text in script
+
+
+def test_collect_flattens_nested_results_and_keeps_text_labels():
+    from deeprg.sweep.runner import _flatten, _is_text
+
+    flat = _flatten({"q": [1.0, 0.2], "ultrametricity": {"delta": [0.1], "K": [0.3]}})
+    assert flat == {"q": [1.0, 0.2], "ultrametricity_delta": [0.1], "ultrametricity_K": [0.3]}
+    assert _is_text(["solid", "liquid"]) and _is_text("solid") and not _is_text([0.1])

@@ -290,6 +290,21 @@ def _coord(values: list[Any]) -> np.ndarray:
     return np.asarray([json.dumps(v) if not isinstance(v, str) else v for v in values])
 
 
+def _flatten(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested result dicts become ``outer_inner`` keys (one variable each)."""
+    out: dict[str, Any] = {}
+    for k, v in result.items():
+        if isinstance(v, dict):
+            out |= _flatten(v, f"{prefix}{k}_")
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str) or (isinstance(v, list) and bool(v) and isinstance(v[0], str))
+
+
 def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
     """Combine the store into one xarray Dataset (grid axes as dims); write ``out`` atomically."""
     import xarray as xr
@@ -324,7 +339,7 @@ def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
         if okf.exists():
             rec = json.loads(okf.read_text())
             status_arr[pos] = 1
-            for k, v in rec["result"].items():
+            for k, v in _flatten(rec["result"]).items():
                 data.setdefault(k, {})[pos] = v
         elif badf.exists():
             status_arr[pos] = -1
@@ -332,7 +347,13 @@ def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
     ds["status"].attrs["meaning"] = "1 done, 0 missing, -1 failed"
     for k, vals in data.items():
         sample = next(iter(vals.values()))
-        if isinstance(sample, list):
+        if _is_text(sample):  # labels (e.g. the mc experiment's liquid/solid phase per layer)
+            n = max(len(v) if isinstance(v, list) else 1 for v in vals.values())
+            arr = np.full((*shape, n), "", dtype=object)
+            for pos, v in vals.items():
+                arr[pos][: len(v) if isinstance(v, list) else 1] = v
+            ds[k] = ((*dim_names, f"{k}_index"), arr.astype(str))
+        elif isinstance(sample, list):
             n = max(len(v) for v in vals.values())
             arr = np.full((*shape, n), np.nan)
             for pos, v in vals.items():
