@@ -303,20 +303,18 @@ def run_teacher(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     a_prof = max(alphas)
     sol = solve_path(Lmax, np.geomspace(0.5, a_prof, 30), scenario="teacher")[-1]
     _, _, fp, q0, Q0 = next(r for r in rows if r[0] == Lmax and r[1] == a_prof)
-    lay = np.arange(Lmax + 1)
-    ax[1].plot(lay, sol.q, "k-", label="RS q(l) = q_TS(l)")
-    ax[1].errorbar(lay, fp["q_ts_matched"], fp["q_ts_matched_se"], fmt="o", label="MC matched")
-    ax[1].plot(lay, q0, "k:", label="matching floor (random student)")
-    ax[1].set_title(f"neurons, L={Lmax}, α={a_prof:g}", fontsize=9)
-    ax[1].set_xlabel("layer l")
-    ax[1].legend(fontsize=7)
-    wl = np.arange(1, Lmax + 1)
-    ax[2].plot(wl, sol.Q, "k-", label="RS Q(l) = Q_TS(l)")
-    ax[2].errorbar(wl, fp["Q_ts_matched"], fp["Q_ts_matched_se"], fmt="o", label="MC matched")
-    ax[2].plot(wl, Q0, "k:", label="matching floor")
-    ax[2].set_title(f"weights, L={Lmax}, α={a_prof:g}", fontsize=9)
-    ax[2].set_xlabel("weight layer l")
-    ax[2].legend(fontsize=7)
+    lay, wl = np.arange(Lmax + 1), np.arange(1, Lmax + 1)
+    panels = (
+        (ax[1], lay, sol.q, "q_ts_matched", q0, "RS q(l) = q_TS(l)", "neurons", "layer l"),
+        (ax[2], wl, sol.Q, "Q_ts_matched", Q0, "RS Q(l) = Q_TS(l)", "weights", "weight layer l"),
+    )
+    for a_, x, theory, var, floor, lab, what, xlabel in panels:
+        a_.plot(x, theory, "k-", label=lab)
+        a_.errorbar(x, fp[var], fp[var + "_se"], fmt="o", label="MC matched")
+        a_.plot(x, floor, "k:", label="matching floor (random student)")
+        a_.set_title(f"{what}, L={Lmax}, α={a_prof:g}", fontsize=9)
+        a_.set_xlabel(xlabel)
+        a_.legend(fontsize=7)
     fig.suptitle(
         f"Teacher–student: MC (N={N}, T={T:g}, rotation moves, {steps}+{steps} MCS, "
         f"{samples} samples) vs replica RS (closure A)",

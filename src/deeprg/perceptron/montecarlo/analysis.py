@@ -145,9 +145,14 @@ def matched_overlaps(
     for l in range(1, L + 1):
         A = J_a[l - 1, : w[l], : w[l - 1]]
         B = J_b[l - 1, : w[l], : w[l - 1]][perms[l]][:, perms[l - 1]]
-        B = B * signs[l][:, None] * signs[l - 1][None, :]
-        Q[l - 1] = np.mean(np.sum(A * B, 1) / np.sqrt(np.sum(A**2, 1) * np.sum(B**2, 1)))
+        Q[l - 1] = row_cosine(A, B * signs[l][:, None] * signs[l - 1][None, :])
     return q, Q
+
+
+def row_cosine(A: np.ndarray, B: np.ndarray) -> float:
+    """Weight overlap of two layers normalized by the actual row norms (§5.2): the mean over
+    rows i of J^a_i · J^b_i / (|J^a_i| |J^b_i|)."""
+    return float(np.mean(np.sum(A * B, 1) / np.sqrt(np.sum(A**2, 1) * np.sum(B**2, 1))))
 
 
 def classify_layers(q, cutoff: float = 0.02) -> list[str]:

@@ -29,7 +29,12 @@ import numpy as np
 
 from deeprg.errors import InputError, check_choice, check_int, check_positive
 from deeprg.perceptron.montecarlo import engine as eng
-from deeprg.perceptron.montecarlo.analysis import classify_layers, matched_overlaps
+from deeprg.perceptron.montecarlo.analysis import (
+    classify_layers,
+    matched_overlaps,
+    row_cosine,
+    ultrametricity,
+)
 
 MOVES = eng.MOVES_BY_NAME
 
@@ -200,8 +205,7 @@ def overlaps(a: State, b: State, w: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         qabs[l] = np.abs(prod.mean(axis=0)).mean()
     Q = np.empty(L)
     for l in range(1, L + 1):
-        Ja, Jb = a.J[l - 1, : w[l], : w[l - 1]], b.J[l - 1, : w[l], : w[l - 1]]
-        Q[l - 1] = np.mean(np.sum(Ja * Jb, 1) / np.sqrt(np.sum(Ja**2, 1) * np.sum(Jb**2, 1)))
+        Q[l - 1] = row_cosine(a.J[l - 1, : w[l], : w[l - 1]], b.J[l - 1, : w[l], : w[l - 1]])
     return q, Q, qabs
 
 
@@ -228,17 +232,14 @@ def invariant_overlaps(a: State, b: State, w: np.ndarray) -> tuple[np.ndarray, n
     return r, k
 
 
-def student_eps_g(
-    st: State, teacher_J: list[np.ndarray], w: np.ndarray, S_test: np.ndarray
-) -> float:
-    """Fraction of output bits where student and teacher sign networks disagree on fresh inputs."""
+def student_eps_g(st: State, w: np.ndarray, S_test: np.ndarray, teacher_out: np.ndarray) -> float:
+    """Fraction of output bits where the student's sign network disagrees with the teacher's
+    outputs ``teacher_out`` on the fresh inputs ``S_test``."""
     from deeprg.data.patterns import forward_signs
 
     L = st.J.shape[0]
     student = [st.J[l - 1, : w[l], : w[l - 1]] for l in range(1, L + 1)]
-    return float(
-        np.mean(forward_signs(student, S_test)[-1] != forward_signs(teacher_J, S_test)[-1])
-    )
+    return float(np.mean(forward_signs(student, S_test)[-1] != teacher_out))
 
 
 def _energy(st: State, w: np.ndarray, cfg: MCConfig) -> float:
@@ -249,28 +250,15 @@ def _advance(ens, n, cfg, w, graph, betas, move, steps, counts, swaps, rng) -> N
     """``n`` MC steps of one clone: a list of states ordered by temperature (one without
     tempering). Parallel tempering: after every ``pt_every`` steps, neighbours (alternating
     even/odd pairs) swap with probability min(1, exp[(β_i − β_j)(E_i − E_j)])."""
-    if len(ens) == 1:
-        eng.mc_sweeps(
-            ens[0].S,
-            ens[0].J,
-            ens[0].h,
-            w,
-            n,
-            betas[0],
-            cfg.kappa,
-            cfg.eps,
-            move,
-            steps,
-            counts,
-            graph,
-        )
-        return
+    chunk = n if len(ens) == 1 else cfg.pt_every
     done = 0
     while done < n:
-        m = min(cfg.pt_every, n - done)
+        m = min(chunk, n - done)
         for st, b in zip(ens, betas, strict=True):
             eng.mc_sweeps(st.S, st.J, st.h, w, m, b, cfg.kappa, cfg.eps, move, steps, counts, graph)
         done += m
+        if len(ens) == 1:
+            continue
         E = [_energy(st, w, cfg) for st in ens]
         start = int(swaps[2, 0]) % 2
         swaps[2, 0] += 1
@@ -333,6 +321,7 @@ def simulate_sample(
     times = np.unique(np.round(np.geomspace(1, cfg.steps, cfg.n_times)).astype(int))
     seg_seeds = rng.integers(2**31 - 1, size=len(times) + 1)
     S_test = random_patterns(cfg.P_test, list(w), rng)[0] if teacher is not None else None
+    teacher_test_out = forward_signs(teacher, S_test)[-1] if teacher is not None else None
     temps = cfg.temperatures
     betas = np.array([np.inf if t == 0 else 1.0 / t for t in temps])
     R = len(temps)
@@ -383,7 +372,9 @@ def simulate_sample(
                 [State(f[f"S_{a}_{r}"], f[f"J_{a}_{r}"], f[f"h_{a}_{r}"]) for r in range(R)]
                 for a in range(cfg.clones)
             ]
-            ref = State(f["ref_S"], f["ref_J"], clones[0][0].h)
+            ref = State(
+                f["ref_S"], f["ref_J"], eng.compute_fields(f["ref_S"], f["ref_J"], w, graph)
+            )
             out = {key[4:]: f[key].copy() for key in f.files if key.startswith("out_")}
     else:
         prng = segment(0)
@@ -419,7 +410,7 @@ def simulate_sample(
         if teacher_state is not None:
             qt, Qt, _ = overlaps(cur[0], teacher_state, w)
             out["q_ts"][k], out["Q_ts"][k] = qt, Qt
-            out["eps_g"][k] = student_eps_g(cur[0], teacher, w, S_test)
+            out["eps_g"][k] = student_eps_g(cur[0], w, S_test, teacher_test_out)
             qm, Qm = matched_overlaps(
                 cur[0].S, cur[0].J, teacher_state.S, teacher_state.J, w, not graph.sparse
             )
@@ -615,8 +606,6 @@ def summary(ds) -> dict[str, Any]:
         out["q_ts_matched"] = last["q_ts_matched"].mean("sample").values.tolist()
         out["Q_ts_matched"] = last["Q_ts_matched"].mean("sample").values.tolist()
     if ds.sizes.get("pair", 1) >= 3 and ds.sizes["sample"] >= 3:
-        from deeprg.perceptron.montecarlo.analysis import ultrametricity
-
         um = ultrametricity(ds)
         out["ultrametricity"] = {k: um[k].values.tolist() for k in ("delta", "delta_null", "K")}
     return out

@@ -359,28 +359,23 @@ def _saturated(chain: _Chain, z: np.ndarray) -> bool:
 def _inner(chain: _Chain, z0: np.ndarray, x: np.ndarray, tol: float, max_iter: int, damping):
     lo = np.zeros_like(z0)
     hi = np.full_like(z0, CLIP)
-    out = _anderson(
-        lambda z: chain.step(z, x),
-        z0,
-        lo,
-        hi,
-        tol=tol,
-        max_iter=max_iter,
-        damping=damping,
-        n_plain=60,
-    )
-    if _saturated(chain, out[0]) and not _saturated(chain, z0):
-        # Anderson overshot into the absorbing q = Q = 1 corner: plain damped iteration instead
-        out = _anderson(
+
+    def run(damp, n_plain):
+        return _anderson(
             lambda z: chain.step(z, x),
             z0,
             lo,
             hi,
             tol=tol,
             max_iter=max_iter,
-            damping=0.3,
-            n_plain=max_iter,
+            damping=damp,
+            n_plain=n_plain,
         )
+
+    out = run(damping, 60)
+    if _saturated(chain, out[0]) and not _saturated(chain, z0):
+        # Anderson overshot into the absorbing q = Q = 1 corner: plain damped iteration instead
+        out = run(0.3, max_iter)
     return out
 
 
