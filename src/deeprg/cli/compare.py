@@ -33,7 +33,14 @@ def compare(
     warmup: int | None = typer.Option(None, "--warmup", help="Warm-up steps (default steps/4)."),
     thin: int = typer.Option(5, "--thin", help="Keep every THIN-th draw."),
     eta: float = typer.Option(1e-3, "--eta", help="Step size (paper units) for langevin/mala."),
-    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file (resumes)."),
+    checkpoint: Path | None = typer.Option(
+        None,
+        "--checkpoint",
+        help="Checkpoint .npz: resumes a run with the same configuration, refuses any other.",
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Discard an existing checkpoint instead of resuming it."
+    ),
     out: Path | None = o.OUT,
     json_out: bool = o.JSON,
 ) -> None:
@@ -41,10 +48,14 @@ def compare(
     from deeprg.errors import check_choice
     from deeprg.experiments.compare import compare as run_compare
     from deeprg.experiments.compare import compare_dataset, plot_compare
-    from deeprg.results import to_json, write_dataset
+    from deeprg.results import check_writable, to_json, write_dataset
     from deeprg.sampling import SAMPLERS
 
     check_choice("--sampler", sampler, SAMPLERS)
+    if out is not None:
+        check_writable(out, what="--out")
+    if checkpoint is not None:
+        check_writable(checkpoint, what="--checkpoint")
     split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
     w, s2 = o.network(widths, sigma2)
     cr = run_compare(
@@ -62,6 +73,7 @@ def compare(
         seed=seed,
         checkpoint=checkpoint,
         progress=None if not json_out else False,
+        overwrite=overwrite,
     )
     if out is not None:
         cfg = cr.to_json() | {"data": split.info}

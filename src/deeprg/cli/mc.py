@@ -40,7 +40,13 @@ def mc(
     workers: int = typer.Option(1, "--workers", help="Worker processes over samples."),
     seed: int = typer.Option(0, "--seed", help="Master seed."),
     store: Path | None = typer.Option(
-        None, "--store", help="Directory for per-sample results (resume)."
+        None,
+        "--store",
+        help="Directory for per-sample results: resumes a run with the same configuration "
+        "(more --samples extend it), refuses any other.",
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Discard the samples in --store instead of resuming."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write the xarray Dataset (netCDF)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -48,9 +54,11 @@ def mc(
     """Host/guest clone protocol: overlaps q(l; t), Q(l; t), energies and τ(l) per layer."""
     from deeprg.errors import check_int
     from deeprg.perceptron.montecarlo import MCConfig, run_mc, summary
-    from deeprg.results import to_json, write_dataset
+    from deeprg.results import check_writable, to_json, write_dataset
 
     check_int("--workers", workers)
+    if out is not None:
+        check_writable(out, what="--out")
     cfg = MCConfig(
         L=L,
         N=N,
@@ -72,7 +80,13 @@ def mc(
         pt_every=pt_every,
         T_anneal=T_anneal,
     ).validate()
-    ds = run_mc(cfg, workers=workers, store=store, progress=None if not json_out else False)
+    ds = run_mc(
+        cfg,
+        workers=workers,
+        store=store,
+        progress=None if not json_out else False,
+        overwrite=overwrite,
+    )
     summ = summary(ds)
     if out is not None:
         from dataclasses import asdict

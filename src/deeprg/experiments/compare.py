@@ -50,6 +50,7 @@ def compare(
     kernel_inputs: int = 20,
     checkpoint: str | Path | None = None,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> CompareResult:
     """Theory (all applicable modes) vs ``sampler`` on ``split``; see module docstring.
 
@@ -61,6 +62,10 @@ def compare(
     kernels (§4.2) on the first ``kernel_inputs`` training inputs (≈ 1 when they agree; the
     relative Frobenius errors are in ``kernels[mode]``). Standard errors: spread of the
     per-chain means over √chains.
+
+    ``checkpoint``: resumes a sampling run only if it was written with this exact
+    configuration (data, network, temperature, sampler settings, seed); any difference is
+    refused with one line naming the keys (``overwrite=True`` discards the old checkpoint).
     """
     from deeprg.bpkr import fit, report
     from deeprg.errors import InputError, check_choice, check_int, check_positive
@@ -87,6 +92,24 @@ def compare(
         theory[mode] = report(fit_, split.X_test, split.y_test)
         if Z is not None and activation == "linear":
             K_theory[mode] = fit_.layer_kernels(Z)
+    from deeprg.identity import array_digest
+
+    config = {
+        "data": split.info | {"P": split.X.shape[0], "P_test": split.X_test.shape[0]},
+        "data_digest": [array_digest(a) for a in (split.X, split.y, split.X_test, split.y_test)],
+        "widths": list(widths),
+        "sigma2": sigma2,
+        "T": T,
+        "activation": activation,
+        "sampler": sampler,
+        "chains": chains,
+        "steps": steps,
+        "warmup": warmup,
+        "thin": thin,
+        "eta": eta,
+        "seed": seed,
+        "kernel_inputs": kernel_inputs,
+    }
     smp = make_sampler(sampler, net, split.X, split.y, T, eta=eta)
     res = run_chains(
         smp,
@@ -101,6 +124,8 @@ def compare(
         Z=Z,
         checkpoint=checkpoint,
         progress=progress,
+        config=config,
+        overwrite=overwrite,
     )
     summ = res.summary() | {
         "steps": steps,

@@ -6,7 +6,7 @@ arrays with a leading chain axis row by row, so chain c's random numbers depend 
 unchanged. The loop over chains is over generator calls that each fill a whole block (the
 per-call overhead is negligible next to the block); all arithmetic stays vectorized.
 It exposes the two methods the samplers use, ``standard_normal`` and ``uniform``, so a plain
-``Generator`` works in their place too. It pickles (checkpoints carry its exact state).
+``Generator`` works in their place too. Checkpoints carry the exact state of every generator (:meth:`from_generators` rebuilds it).
 """
 
 from __future__ import annotations
@@ -22,8 +22,16 @@ class ChainRNG:
     def __init__(self, seed: int | np.random.SeedSequence, n_chains: int) -> None:
         n_chains = check_int("chains", n_chains)
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        self.seed_sequence = ss
+        self.seed_sequence: np.random.SeedSequence | None = ss
         self.generators = [np.random.default_rng(s) for s in ss.spawn(n_chains)]
+
+    @classmethod
+    def from_generators(cls, generators: list[np.random.Generator]) -> ChainRNG:
+        """Rebuild from restored generators (e.g. read back from a checkpoint)."""
+        self = cls.__new__(cls)
+        self.seed_sequence = None
+        self.generators = list(generators)
+        return self
 
     @property
     def n_chains(self) -> int:

@@ -18,8 +18,13 @@ Randomness: chain c uses its own generator spawned from ``SeedSequence(seed)``
 (:class:`~deeprg.sampling.rng.ChainRNG`), so its trajectory does not depend on how many other
 chains run beside it.
 
-Checkpoints (atomic pickle: parameters, sampler state, accumulators, traces and the RNG state)
-are written every ``checkpoint_every`` steps; a rerun with the same path resumes bit-identically.
+Checkpoints (an ``.npz`` read without pickle: parameters, sampler state, accumulators, traces
+and the exact state of every chain's generator) are written every ``checkpoint_every`` steps
+with the run's full configuration and its hash; a rerun with the same path and the same
+configuration resumes bit-identically, a rerun with any other configuration (sampler, its
+target, steps, warm-up, thinning, seed, initial parameters, test data, the caller's
+``config``) is refused with one line naming the keys that differ (``overwrite=True`` starts
+afresh).
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from deeprg.errors import check_int
+from deeprg.errors import InputError, check_int
+from deeprg.identity import array_digest
 from deeprg.networks import Network, backprop_readout, forward
 from deeprg.results import load_checkpoint, save_checkpoint
 from deeprg.sampling.rng import ChainRNG
@@ -143,25 +149,49 @@ def run_chains(
     checkpoint_every: int = 500,
     progress: bool | None = None,
     stop_after: int | None = None,
+    config: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Run all chains for ``warmup`` + ``steps`` steps, keeping every ``thin``-th draw.
 
-    ``stop_after`` (testing aid) interrupts the run after that many total steps, leaving a
-    checkpoint; calling again with the same ``checkpoint`` resumes.
+    ``checkpoint``: an ``.npz`` path; an existing checkpoint resumes only if it was written
+    with the same configuration (``config``, the caller's description of the experiment, plus
+    everything this function sees), else :class:`~deeprg.errors.InputError`; ``overwrite``
+    discards it. ``stop_after`` (testing aid) interrupts the run after that many total steps,
+    leaving a checkpoint; calling again with the same ``checkpoint`` resumes.
     """
     steps, warmup = check_int("steps", steps), check_int("warmup", warmup, minimum=0)
     thin = check_int("thin", thin)
-    total = warmup + steps
-    ck = Path(checkpoint) if checkpoint is not None else None
-    saved = load_checkpoint(ck) if ck is not None else None
-    if saved is not None:
-        state, acc, t0, rng, acc_rate = (
-            saved["state"],
-            saved["acc"],
-            saved["t"],
-            saved["rng"],
-            saved["acc_rate"],
+    if (steps + thin - 1) // thin < 2:
+        raise InputError(
+            f"steps/thin must keep at least 2 draws per chain, got steps={steps}, thin={thin}"
         )
+    total = warmup + steps
+    ident = dict(config or {}) | {
+        "run": {
+            "sampler": sampler.name,
+            "target": sampler.config,
+            "steps": steps,
+            "warmup": warmup,
+            "thin": thin,
+            "seed": seed,
+            "params0": [array_digest(p) for p in params0],
+            "X_test": array_digest(X_test),
+            "y_test": array_digest(y_test),
+            "Z": array_digest(Z),
+        }
+    }
+    ck = Path(checkpoint) if checkpoint is not None else None
+    if ck is not None and overwrite:
+        ck.unlink(missing_ok=True)
+    saved = (
+        load_checkpoint(ck, ident, types={"SamplerState": SamplerState, "_Acc": _Acc})
+        if ck is not None
+        else None
+    )
+    if saved is not None:
+        state, acc, t0, acc_rate = saved["state"], saved["acc"], saved["t"], saved["acc_rate"]
+        rng = ChainRNG.from_generators(saved["rng"])
     else:
         state = sampler.init(params0)
         rng = ChainRNG(seed, params0[0].shape[0])
@@ -188,9 +218,8 @@ def run_chains(
             if ck is not None and (
                 done % checkpoint_every == 0 or done == total or done == stop_after
             ):
-                save_checkpoint(
-                    ck, {"state": state, "acc": acc, "t": done, "rng": rng, "acc_rate": acc_rate}
-                )
+                saved = {"state": state, "acc": acc, "t": done, "acc_rate": acc_rate}
+                save_checkpoint(ck, saved | {"rng": rng.generators}, ident)
             if stop_after is not None and done >= stop_after and done < total:
                 raise KeyboardInterrupt
     finally:

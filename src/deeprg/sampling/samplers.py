@@ -16,7 +16,7 @@ can provide the same two functions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,14 @@ class Sampler:
     name: str
     init: Callable[[Params], SamplerState]
     step: Callable[..., tuple[SamplerState, dict[str, Any]]]
+    config: dict[str, Any] = field(default_factory=dict)  # the target it samples (identity)
+
+
+def _target(net: Network, X: np.ndarray, y: np.ndarray, T: float, **extra: Any) -> dict[str, Any]:
+    """What a sampler's stationary law depends on: network, data digests, temperature, steps."""
+    from deeprg.identity import array_digest
+
+    return {"net": asdict(net), "X": array_digest(X), "y": array_digest(y), "T": T, **extra}
 
 
 def _axpy(a: Params, b: Params, coef: np.ndarray | float) -> Params:
@@ -92,7 +100,7 @@ def langevin(net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float) -
         pot, g, _ = potential_and_grad(net, new, X, y, T)
         return replace(state, params=new, potential=pot, grad=g), {"acceptance": np.ones(len(pot))}
 
-    return Sampler("langevin", init, step)
+    return Sampler("langevin", init, step, _target(net, X, y, T, eta=eta))
 
 
 def mala(
@@ -134,7 +142,7 @@ def mala(
         )
         return new, {"acceptance": acc_prob}
 
-    return Sampler("mala", init, step)
+    return Sampler("mala", init, step, _target(net, X, y, T, eta=eta, target=target_accept))
 
 
 def _blr_sample(Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any) -> np.ndarray:
@@ -191,7 +199,7 @@ def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampl
             r = np.einsum("cij,ci->cj", params[l - 1], r) / np.sqrt(net.dims[l - 1])
         return SamplerState(tuple(params)), {"acceptance": np.ones(params[0].shape[0])}
 
-    return Sampler("gibbs", init, step)
+    return Sampler("gibbs", init, step, _target(net, X, y, T))
 
 
 SAMPLERS = ("gibbs", "mala", "langevin")

@@ -275,8 +275,23 @@ def _pairs(n: int) -> list[tuple[int, int]]:
     return [(a, b) for a in range(n) for b in range(a + 1, n)]
 
 
-def _save_ckpt(path: Path, k: int, t_prev: int, clones, ref, out, counts, swaps) -> None:
-    from deeprg.results import atomic_path
+def store_config(cfg: MCConfig) -> dict[str, Any]:
+    """The configuration a store of samples is keyed by: every field but ``samples`` (sample i's
+    seed is the i-th word of ``SeedSequence(seed)``, whatever the number of samples, so a store
+    can be extended with more samples)."""
+    return {k: v for k, v in asdict(cfg).items() if k != "samples"}
+
+
+def sample_config(cfg: MCConfig, seed: int) -> dict[str, Any]:
+    """Identity of one sample's result or checkpoint: the store configuration and its seed."""
+    return store_config(cfg) | {"sample_seed": int(seed)}
+
+
+def _save_ckpt(
+    path: Path, ident: dict[str, Any], k: int, t_prev: int, clones, ref, out, counts, swaps
+) -> None:
+    from deeprg.identity import identity
+    from deeprg.results import save_npz
 
     arrs: dict[str, np.ndarray] = {"k": np.array(k), "t_prev": np.array(t_prev)}
     arrs["counts"], arrs["swaps"] = counts, swaps
@@ -285,9 +300,21 @@ def _save_ckpt(path: Path, k: int, t_prev: int, clones, ref, out, counts, swaps)
             arrs[f"S_{a}_{r}"], arrs[f"J_{a}_{r}"], arrs[f"h_{a}_{r}"] = st.S, st.J, st.h
     arrs["ref_S"], arrs["ref_J"] = ref.S, ref.J
     arrs |= {f"out_{key}": v for key, v in out.items()}
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrs)
+    save_npz(path, arrs, identity=identity(ident))
+
+
+def _load_npz_checked(path: Path, ident: dict[str, Any], what: str) -> dict[str, np.ndarray]:
+    """Members of a sample or checkpoint file, refused (one line) unless written for ``ident``."""
+    from deeprg.identity import check_identity
+    from deeprg.results import load_npz, meta_of
+
+    f = load_npz(path, what)
+    stored = meta_of(f, "identity")
+    if stored is None:
+        raise InputError(f"{what} {path} records no configuration: remove it or pass --overwrite")
+    hint = "choose a new --store or pass --overwrite"
+    check_identity(f"{what} {path}", stored, ident, hint)
+    return {k: v for k, v in f.items() if not k.startswith("__")}
 
 
 def simulate_sample(
@@ -299,7 +326,8 @@ def simulate_sample(
     """One sample of the clone protocol; returns arrays over (time, layer).
 
     With ``checkpoint`` (a file path) the full state is saved atomically at measurement times
-    at most every ``checkpoint_seconds``; a rerun resumes from it. Every segment between
+    at most every ``checkpoint_seconds``, with the configuration and seed; a rerun with the
+    same configuration resumes from it (any other is refused). Every segment between
     measurements reseeds the generators from the sample seed, so a resumed sample is
     bit-identical to an uninterrupted one.
     """
@@ -363,9 +391,11 @@ def simulate_sample(
         return np.random.default_rng(int(seg_seeds[k]))
 
     ckpt = Path(checkpoint) if checkpoint is not None else None
+    ident = sample_config(cfg, seed)
     k0, t_prev = 0, 0
     if ckpt is not None and ckpt.exists():
-        with np.load(ckpt) as f:
+        f = _load_npz_checked(ckpt, ident, "checkpoint")
+        try:
             k0, t_prev = int(f["k"]), int(f["t_prev"])
             counts, swaps = f["counts"].copy(), f["swaps"].copy()
             clones = [
@@ -375,7 +405,9 @@ def simulate_sample(
             ref = State(
                 f["ref_S"], f["ref_J"], eng.compute_fields(f["ref_S"], f["ref_J"], w, graph)
             )
-            out = {key[4:]: f[key].copy() for key in f.files if key.startswith("out_")}
+            out = {key[4:]: f[key].copy() for key in f if key.startswith("out_")}
+        except (KeyError, ValueError, IndexError) as exc:
+            raise InputError(f"checkpoint {ckpt} is corrupt (missing {exc})") from None
     else:
         prng = segment(0)
         if cfg.T_anneal is not None and cfg.t_w > 0:
@@ -416,7 +448,7 @@ def simulate_sample(
             )
             out["q_ts_matched"][k], out["Q_ts_matched"][k] = qm, Qm
         if ckpt is not None and k + 1 < nt and _time.monotonic() - last_save >= checkpoint_seconds:
-            _save_ckpt(ckpt, k + 1, t_prev, clones, ref, out, counts, swaps)
+            _save_ckpt(ckpt, ident, k + 1, t_prev, clones, ref, out, counts, swaps)
             last_save = _time.monotonic()
     out["times"] = times.astype(float)
     out["acceptance"] = np.array([counts[1] / max(counts[0], 1), counts[3] / max(counts[2], 1)])
@@ -443,19 +475,49 @@ def _run_one(
     cfg, idx, seed, store, ckpt_s = args
     if store is None:
         return idx, simulate_sample(cfg, seed)
+    from deeprg.identity import identity
+    from deeprg.results import save_npz
+
+    ident = sample_config(cfg, seed)
     p = Path(store) / f"sample_{idx:05d}.npz"
     if p.exists():
-        with np.load(p) as f:
-            return idx, {k: f[k] for k in f.files}
+        return idx, _load_npz_checked(p, ident, "sample")
     ckpt = Path(store) / f"sample_{idx:05d}.ckpt.npz"
     res = simulate_sample(cfg, seed, checkpoint=ckpt, checkpoint_seconds=ckpt_s)
-    from deeprg.results import atomic_path
-
-    with atomic_path(p) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **res)
+    save_npz(p, res, identity=identity(ident))
     ckpt.unlink(missing_ok=True)
     return idx, res
+
+
+def open_store(store: str | Path, cfg: MCConfig, *, overwrite: bool = False) -> Path:
+    """Prepare a sample store: check it is writable, then create it with ``config.json`` (the
+    identity of :func:`store_config`), or verify that an existing one was written with the same
+    configuration and package version (else InputError, one line). ``overwrite`` removes the
+    store's own files (config, samples, checkpoints) first."""
+    import json
+
+    from deeprg.identity import check_identity, identity
+    from deeprg.results import atomic_write_text, check_writable
+
+    d = check_writable(store, kind="dir", what="--store")
+    cj = d / "config.json"
+    if overwrite:
+        for f in [cj, *d.glob("sample_*.npz")]:
+            f.unlink(missing_ok=True)
+    ident = store_config(cfg)
+    if cj.exists():
+        try:
+            stored = json.loads(cj.read_text())
+        except (OSError, ValueError):
+            raise InputError(f"store {d}: {cj.name} is unreadable (corrupt store)") from None
+        check_identity(f"store {d}", stored, ident, "choose a new --store or pass --overwrite")
+    elif any(d.glob("sample_*.npz")):
+        raise InputError(
+            f"store {d} holds samples but no config.json: choose a new --store or pass --overwrite"
+        )
+    else:
+        atomic_write_text(cj, json.dumps(identity(ident), indent=1))
+    return d
 
 
 def run_mc(
@@ -465,12 +527,17 @@ def run_mc(
     store: str | Path | None = None,
     progress: bool | None = None,
     checkpoint_seconds: float = 60.0,
+    overwrite: bool = False,
 ):
     """Run ``cfg.samples`` samples (in ``workers`` processes); returns an xarray Dataset.
 
     With ``store`` (a directory), finished samples are saved atomically and reused on rerun,
     and a running sample checkpoints its full state at most every ``checkpoint_seconds``
     (at measurement times), so a killed run resumes inside the sample, bit-identically.
+    The store records its configuration (``config.json``: every field but ``samples``, the
+    package version and the hash); a rerun under any other configuration is refused with one
+    line naming the keys that differ, ``overwrite=True`` starts the store afresh. A rerun with
+    more ``samples`` reuses the finished ones and adds the rest.
     """
     import sys
 
@@ -479,7 +546,7 @@ def run_mc(
     cfg.validate()
     seeds = np.random.SeedSequence(cfg.seed).generate_state(cfg.samples)
     if store is not None:
-        Path(store).mkdir(parents=True, exist_ok=True)
+        open_store(store, cfg, overwrite=overwrite)
     st = None if store is None else str(store)
     tasks = [(cfg, i, int(s), st, checkpoint_seconds) for i, s in enumerate(seeds)]
     results: dict[int, dict[str, np.ndarray]] = {}
@@ -556,7 +623,9 @@ def run_mc(
     if cfg.pt_n > 1:
         ds["pt_acceptance"] = (("sample", "pt_pair"), stack("pt_acceptance"))
         ds["temperature"] = ("pt_level", cfg.temperatures)
-    ds.attrs["config"] = str(asdict(cfg))
+    from deeprg.identity import identity
+
+    ds.attrs.update(identity(asdict(cfg)))
     return ds
 
 
