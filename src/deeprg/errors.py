@@ -120,3 +120,39 @@ def per_layer(
     for v in arr:
         (check_positive if positive else check_array)(name, v)
     return arr
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, or None when it cannot be determined.
+
+    Linux: ``MemAvailable`` of /proc/meminfo; elsewhere the free physical pages from
+    ``os.sysconf`` where it offers them.
+    """
+    import os
+
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_memory(name: str, n_bytes: float) -> float:
+    """Refuse a computation whose memory estimate ``n_bytes`` exceeds the available memory.
+
+    ``name`` says what would be allocated (e.g. ``"BPKR kernel (P = 100000)"``). Returns the
+    estimate; without a way to read the available memory nothing is checked.
+    """
+    avail = available_memory()
+    if avail is not None and n_bytes > avail:
+        raise InputError(
+            f"{name} needs about {n_bytes / 1e9:.3g} GB of memory, more than the "
+            f"{avail / 1e9:.3g} GB available; choose smaller sizes"
+        )
+    return float(n_bytes)

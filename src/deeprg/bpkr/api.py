@@ -165,8 +165,10 @@ def fit(
     if activation == "relu":
         if mode == "exact":
             raise InputError("mode 'exact' applies to linear networks only (ReLU: saddle or gp)")
+        from deeprg.bpkr.base import check_kernel_memory
         from deeprg.bpkr.relu import relu_kernel
 
+        check_kernel_memory(int(np.shape(X)[0]))
         return fit_kernel(relu_kernel(X, y, arch.L), arch, mode)
     return fit_kernel(base_kernel(X, y), arch, mode)
 

@@ -38,13 +38,25 @@ def _load_commands() -> None:
         importlib.import_module(f"deeprg.cli.{name}")
 
 
+def _directory_message(msg: str) -> str:
+    """``file not found: X`` where X is a directory reads better as ``X is a directory``."""
+    from pathlib import Path
+
+    prefix = "file not found: "
+    if msg.startswith(prefix):
+        name = msg[len(prefix) :].split(" (")[0]
+        if name and Path(name).is_dir():
+            return f"{name} is a directory, not a file"
+    return msg
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     from deeprg.errors import InputError
 
     _load_commands()
     try:
-        rv = app(args=argv, standalone_mode=False)
+        rv = app(args=argv, prog_name="deeprg", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -54,9 +66,25 @@ def main(argv: list[str] | None = None) -> None:
         msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         print(f"deeprg: error: {msg.splitlines()[0] if msg else 'bad usage'}", file=sys.stderr)
         sys.exit(2)
-    except (InputError, FileNotFoundError, IsADirectoryError) as exc:
+    except IsADirectoryError as exc:  # a directory where a file was expected
+        print(f"deeprg: error: {exc.filename or exc} is a directory, not a file", file=sys.stderr)
+        sys.exit(2)
+    except (InputError, FileNotFoundError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"deeprg: error: {msg}", file=sys.stderr)
+        print(f"deeprg: error: {_directory_message(msg)}", file=sys.stderr)
+        sys.exit(2)
+    except UnicodeDecodeError as exc:  # a binary file where a text file (TOML, JSON) belongs
+        print(
+            f"deeprg: error: a file given is not valid UTF-8 text ({exc.reason} at byte "
+            f"{exc.start}); pass the text file the command expects",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    except MemoryError:
+        print(
+            "deeprg: error: out of memory (the sizes asked for need more memory than is free)",
+            file=sys.stderr,
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         print("deeprg: interrupted (completed work is saved)", file=sys.stderr)

@@ -8,13 +8,40 @@ import typer
 
 from deeprg.cli.app import parse_floats, parse_ints
 
+
+def _count(value: str | int) -> int:
+    """An integer count that may be written in float notation (``1e9``, ``2.5e4``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise typer.BadParameter(f"{value!r} is not an integer") from None
+    if not v.is_integer():
+        raise typer.BadParameter(f"{value!r} is not an integer")
+    return int(v)
+
+
 DATA = typer.Option("teacher", "--data", help="Built-in data: teacher|template|digits|mnist.")
 TRAIN = typer.Option(None, "--train", help="Training .npz with arrays X (P x N0) and y (P).")
 TEST = typer.Option(None, "--test", help="Test .npz with arrays X and y.")
-P = typer.Option(60, "--P", help="Number of training examples.")
-P_TEST = typer.Option(1000, "--P-test", help="Number of test examples.")
+P = typer.Option(
+    None,
+    "--P",
+    parser=_count,
+    help="Number of training examples (built-in data: default 60; with --train: the first P "
+    "rows of the file, default all; more than the file holds is an error).",
+)
+P_TEST = typer.Option(
+    None,
+    "--P-test",
+    parser=_count,
+    help="Number of test examples (built-in data: default 1000; with --test: the first P_TEST "
+    "rows of the file, default all).",
+)
+P_DEFAULT, P_TEST_DEFAULT = 60, 1000  # built-in data sets
 N0 = typer.Option(None, "--N0", help="Input dimension (teacher/template; fixed for images).")
-SEED = typer.Option(0, "--seed", help="Seed (data draw and any sampling).")
+SEED = typer.Option(0, "--seed", help="Seed >= 0 (data draw and any sampling).")
 CLASSES = typer.Option("0,1", "--classes", help="Two digit classes for digits/mnist, e.g. 3,8.")
 NOISE = typer.Option(None, "--noise", help="Label noise of the teacher data (default 0.3).")
 WIDTHS = typer.Option("60", "--widths", help="Hidden widths N_1,..,N_L (input side first).")
@@ -28,21 +55,32 @@ def load_split(
     data: str,
     train: Path | None,
     test: Path | None,
-    P: int,
-    P_test: int,
+    P: int | None,
+    P_test: int | None,
     N0: int | None,
     seed: int,
     classes: str,
     noise: float | None,
 ):
-    """Build the DataSplit from either --train/--test files or a built-in --data set."""
-    from deeprg import data as dmod
-    from deeprg.errors import InputError
+    """Build the DataSplit from either --train/--test files or a built-in --data set.
 
+    ``P`` / ``P_test`` None mean "all rows of the file" (--train/--test) or the built-in
+    defaults (60 / 1000). The seed is checked here as ``--seed`` for every command using it.
+    """
+    from deeprg import data as dmod
+    from deeprg.errors import InputError, check_int
+
+    check_int("--seed", seed, minimum=0)
+    if P is not None:
+        check_int("--P", P)
+    if P_test is not None:
+        check_int("--P-test", P_test)
     if (train is None) != (test is None):
         raise InputError("--train and --test must be given together")
     if train is not None and test is not None:
-        return dmod.split_from_npz(train, test)
+        return dmod.split_from_npz(train, test, P=P, P_test=P_test)
+    P = P_DEFAULT if P is None else P
+    P_test = P_TEST_DEFAULT if P_test is None else P_test
     opts: dict = {}
     if data in ("digits", "mnist"):
         cl = parse_ints("--classes", classes)

@@ -8,22 +8,49 @@ app = typer.Typer(
     name="deeprg",
     help="Statistical mechanics of deep neural networks: theory, simulation, reproduction.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from deeprg import __version__
+
+        typer.echo(f"deeprg {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the package version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
     """Statistical mechanics of deep neural networks: theory, simulation, reproduction."""
+
+
+def _items(name: str, text: str, what: str) -> list[str]:
+    """The comma-separated items of ``text``; an empty item (``50,,30``) is an error."""
+    from deeprg.errors import InputError
+
+    items = [t.strip() for t in text.split(",")]
+    if any(not t for t in items):
+        raise InputError(f"{name} must be comma-separated {what} without empty items, got {text!r}")
+    return items
 
 
 def parse_floats(name: str, text: str) -> list[float]:
     """Parse a comma-separated list of floats, naming ``name`` in the error."""
     from deeprg.errors import InputError
 
+    items = _items(name, text, "numbers")
     try:
-        return [float(t) for t in text.split(",") if t.strip()]
+        return [float(t) for t in items]
     except ValueError:
         raise InputError(f"{name} must be comma-separated numbers, got {text!r}") from None
 

@@ -23,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from deeprg.errors import InputError, check_in_range, check_int, check_positive, check_xy
+from deeprg.errors import (
+    InputError,
+    check_in_range,
+    check_int,
+    check_memory,
+    check_positive,
+    check_xy,
+)
 
 DATASETS = ("teacher", "template", "digits", "mnist")
 
@@ -62,6 +69,8 @@ def linear_teacher(
     noise = check_positive("noise", noise, allow_zero=True)
     sigma_w = check_positive("sigma_w", sigma_w)
     _check_labels(test_labels)
+    seed = check_seed(seed)
+    check_memory(f"teacher data (P = {P}, P_test = {P_test}, N0 = {N0})", 8.0 * N0 * (P + P_test))
     rng = np.random.default_rng(seed)
     w0 = sigma_w * rng.standard_normal(N0)
     X = rng.standard_normal((P, N0))
@@ -105,6 +114,11 @@ def template_model(
     _check_labels(test_labels)
     if labels not in ("teacher", "clusters"):
         raise InputError(f"labels must be 'teacher' or 'clusters', got {labels!r}")
+    seed = check_seed(seed)
+    # X, the P_test noisy copies X[which] + noise and the noise draw itself
+    check_memory(
+        f"template data (P = {P}, P_test = {P_test}, N0 = {N0})", 8.0 * N0 * (P + 3 * P_test)
+    )
     rng = np.random.default_rng(seed)
     w = sigma_w * rng.standard_normal(N0)
     if inputs == "gaussian":
@@ -126,6 +140,11 @@ def template_model(
     return DataSplit(X, y, Xt, yt, info)
 
 
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A seed is an integer >= 0 (NumPy's generators refuse negative seeds)."""
+    return check_int(name, seed, minimum=0)
+
+
 def _check_labels(test_labels: str) -> None:
     if test_labels not in ("clean", "noisy"):
         raise InputError(f"test_labels must be 'clean' or 'noisy', got {test_labels!r}")
@@ -142,6 +161,7 @@ def _two_class(
     seed: int,
 ) -> DataSplit:
     P, P_test = check_int("P", P), check_int("P_test", P_test)
+    seed = check_seed(seed)
     a, b = (int(c) for c in classes)
     if a == b or not {a, b} <= set(range(10)):
         raise InputError(f"classes must be two different digits 0-9, got {classes!r}")
@@ -214,6 +234,7 @@ def make_dataset(
     name: str, *, P: int, P_test: int, N0: int | None = None, seed: int = 0, **options: Any
 ) -> DataSplit:
     """Build a named data set (one of :data:`DATASETS`)."""
+    seed = check_seed(seed)
     if name == "teacher":
         return linear_teacher(P, P_test, N0 or 120, seed=seed, **options)
     if name == "template":
@@ -227,29 +248,71 @@ def make_dataset(
     raise InputError(f"data must be one of {', '.join(DATASETS)}; got {name!r}")
 
 
-def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Load a user's ``.npz`` with arrays ``X`` (P × N0) and ``y`` (P,), validated."""
-    p = Path(path)
+def _readable_file(p: Path) -> None:
+    """Raise a one-line error unless ``p`` is an existing regular file."""
+    if p.is_dir():
+        raise InputError(f"{p} is a directory, not a file")
     if not p.is_file():
         raise FileNotFoundError(f"file not found: {p}")
+
+
+def load_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Load a user's ``.npz`` with arrays ``X`` (P × N0) and ``y`` (P,), validated.
+
+    Anything but a readable zip archive of arrays (a text file, a pickle, a truncated file, a
+    directory) is refused with one line naming the file; nothing is ever unpickled.
+    """
+    import zipfile
+
+    p = Path(path)
+    _readable_file(p)
+    try:
+        with open(p, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise InputError(f"{p} cannot be read ({exc.strerror or exc})") from None
+    if magic != b"PK\x03\x04":
+        raise InputError(f"{p} is not a valid .npz file (need a NumPy .npz with arrays X and y)")
     try:
         with np.load(p, allow_pickle=False) as f:
             missing = [k for k in ("X", "y") if k not in f.files]
             if missing:
                 raise InputError(f"{p}: missing array(s) {', '.join(missing)} (need X and y)")
             X, y = f["X"], f["y"]
-    except (ValueError, OSError) as exc:
-        raise InputError(f"{p}: not a readable .npz file ({exc})") from None
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{p} is not a valid .npz file ({reason})") from None
     return check_xy(X, y, xname=f"{p.name}:X", yname=f"{p.name}:y")
 
 
-def split_from_npz(train: str | Path, test: str | Path) -> DataSplit:
-    """A :class:`DataSplit` from a training and a test ``.npz`` file."""
-    X, y = load_npz(train)
-    Xt, yt = load_npz(test)
+def _first_rows(
+    X: np.ndarray, y: np.ndarray, n: int | None, name: str, path: str | Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` rows (all when ``n`` is None); more rows than the file has is an error."""
+    if n is None:
+        return X, y
+    n = check_int(name, n)
+    if n > X.shape[0]:
+        raise InputError(f"{name} = {n} exceeds the {X.shape[0]} rows of {path}")
+    return X[:n], y[:n]
+
+
+def split_from_npz(
+    train: str | Path, test: str | Path, *, P: int | None = None, P_test: int | None = None
+) -> DataSplit:
+    """A :class:`DataSplit` from a training and a test ``.npz`` file.
+
+    ``P`` / ``P_test``: keep the first P training rows / first P_test test rows (default: all);
+    asking for more rows than a file holds is an error.
+    """
+    X, y = _first_rows(*load_npz(train), P, "P", train)
+    Xt, yt = _first_rows(*load_npz(test), P_test, "P_test", test)
     if Xt.shape[1] != X.shape[1]:
         raise InputError(f"test inputs have N0 = {Xt.shape[1]}, training inputs {X.shape[1]}")
     info = {"name": "npz", "train": str(train), "test": str(test), "N0": int(X.shape[1])}
+    info |= {"P": int(X.shape[0]), "P_test": int(Xt.shape[0])}
     return DataSplit(X, y, Xt, yt, info)
 
 

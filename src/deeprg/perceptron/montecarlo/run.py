@@ -113,6 +113,19 @@ class MCConfig:
                 raise InputError("T_anneal and parallel tempering (pt_n > 1) are exclusive")
         if self.M < 1:
             raise InputError(f"alpha * c must give at least one pattern, got M = {self.M}")
+        check_int("seed", self.seed, minimum=0)
+        from deeprg.errors import check_memory
+
+        # Every live state (clones x tempering ladder, + reference and teacher) holds S
+        # ((L+1)·M·Nmax int8), J (L·Nmax² float64) and the fields h (L·M·Nmax float64).
+        w = self.widths
+        L, M, n = self.L, self.M, float(w.max())
+        per_state = (L + 1) * M * n + 8.0 * L * n * n + 8.0 * L * M * n
+        n_states = self.clones * self.pt_n + 2
+        check_memory(
+            f"Monte Carlo state (L = {L}, N = {self.N}, M = {M}, {n_states} replicas)",
+            n_states * per_state,
+        )
         return self
 
     @property
