@@ -1,10 +1,12 @@
 """Monte Carlo engine checks (deep-perceptron-networks.md §6.3 items 11–12)."""
 
+import functools
 import json
 
 import numpy as np
 import pytest
-from mc_reference import tiny_reference
+from mc_reference import OBS_NAMES, tiny_observables, tiny_reference
+from stats_helpers import assert_consistent, assert_detected, check
 
 from deeprg.cli import main
 from deeprg.data.patterns import forward_signs, random_patterns, teacher_data
@@ -117,28 +119,50 @@ def test_student_equal_to_teacher_has_zero_energy_and_eps_g():
     assert abs(float(ds["Q_ts"].isel(time=0).mean())) < 0.15
 
 
-def test_tiny_system_matches_exact_gibbs_distribution():
-    """L = 2, widths (2, 2, 1), M = 2, T = 1: hidden spins' marginal vs enumeration ×
-    importance sampling of the Gaussian-prior weights (pCN ensemble)."""
-    cfg = MCConfig(L=2, N=2, N_in=2, N_out=1, alpha=1.0, T=1.0, move="pcn", r=0.8)
-    st = make(cfg, seed=7)
-    w = cfg.widths
-    S0, SL = st.S[0, :, :2].copy(), st.S[2, :, :1].copy()
-    # reference: P(S_hidden) ∝ E_{J ~ N(0,1)} exp(−H(S, J))
-    configs, ref, ref_se = tiny_reference(S0, SL)
+TINY = MCConfig(L=2, N=2, N_in=2, N_out=1, alpha=1.0, T=1.0, move="pcn", r=0.8)
+
+
+@functools.cache
+def tiny_exact(beta=1.0):
+    st = make(TINY, seed=7)
+    return tiny_reference(st.S[0, :, :2].copy(), st.S[2, :, :1].copy(), beta=beta)
+
+
+def sample_tiny(beta, n_samp=20_000, every=2, burn=200, seed=11):
+    """Trace of the tiny system's observables (mc_reference.OBS_NAMES) from the pCN engine run
+    at inverse temperature ``beta`` (the right sampler: beta = 1/T = 1)."""
+    st = make(TINY, seed=7)
+    w = TINY.widths
     counts = np.zeros(4, dtype=np.int64)
-    hist = np.zeros(len(configs))
-    index = {c: i for i, c in enumerate(configs)}
-    eng.seed_numba(11)
-    n_samp = 20000
-    for _ in range(n_samp):
-        eng.mc_sweeps(st.S, st.J, st.h, w, 2, 1.0, 0.0, 1.0, eng.MOVE_PCN, np.full(2, 0.8), counts)
-        hist[index[tuple(int(v) for v in st.S[1, :, :2].ravel())]] += 1
-    p = hist / n_samp
-    # binomial errors inflated by an autocorrelation factor of 3 (2 MC steps between samples),
-    # combined with the importance-sampling error of the reference
-    se = np.sqrt((9 * ref * (1 - ref) / n_samp) + ref_se**2)
-    assert np.all(np.abs(p - ref) < 4 * se)
+    steps = np.full(2, TINY.r)
+    eng.seed_numba(seed)
+    eng.mc_sweeps(st.S, st.J, st.h, w, burn, beta, 0.0, 1.0, eng.MOVE_PCN, steps, counts)
+    trace = np.empty((n_samp, len(OBS_NAMES)))
+    for k in range(n_samp):
+        eng.mc_sweeps(st.S, st.J, st.h, w, every, beta, 0.0, 1.0, eng.MOVE_PCN, steps, counts)
+        H = eng.layer_energies(st.S, st.h, w, 0.0, 1.0)[0].sum()
+        trace[k] = tiny_observables(st.S, st.J, H)
+    return trace
+
+
+def check_tiny(trace):
+    """Hidden-spin distribution, energy and weight norm vs the exact T = 1 averages (z from the
+    measured τ_int, joint batch-means T²)."""
+    ref, ref_se = tiny_exact(1.0)
+    return check(trace, ref, ref_se, names=OBS_NAMES)
+
+
+def test_tiny_system_matches_exact_gibbs_distribution():
+    """L = 2, widths (2, 2, 1), M = 2, T = 1: the 16 hidden-spin probabilities, ⟨H⟩ and ⟨ΣJ²⟩
+    vs enumeration × importance sampling of the Gaussian-prior weights (pCN ensemble)."""
+    assert_consistent(check_tiny(sample_tiny(1.0)))
+
+
+@pytest.mark.parametrize("beta", [0.5, 2.0, 0.0], ids=["T_x2", "T_half", "energy_ignored"])
+def test_negative_control_tiny_check_fails_for_a_wrong_sampler(beta):
+    """The same check on the engine run at twice / half the temperature or at β = 0 (energy
+    ignored) must fail: the test above can tell a wrong sampler from the right one."""
+    assert_detected(check_tiny(sample_tiny(beta)))
 
 
 def test_relaxation_time_on_synthetic_curves():

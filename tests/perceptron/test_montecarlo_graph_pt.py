@@ -1,9 +1,12 @@
 """Sparse c-regular connectivity, parallel tempering, in-sample checkpoints, overlap
 histograms and the ultrametricity test (deep-perceptron-networks.md §2.1, §5.2, §5.6)."""
 
+import functools
+
 import numpy as np
 import pytest
-from mc_reference import tiny_reference
+from mc_reference import OBS_NAMES, tiny_observables, tiny_reference
+from stats_helpers import assert_consistent, assert_detected, check
 
 from deeprg.data.patterns import random_patterns
 from deeprg.errors import InputError
@@ -117,33 +120,59 @@ def test_c_validation_and_alpha_definition():
     assert MCConfig(N=40, c=10, alpha=3.0).M == 30
 
 
-def test_parallel_tempering_samples_the_exact_gibbs_distribution():
-    """Tiny system at T = 1 inside a 4-temperature ladder up to T = 4: the T = 1 member's
-    hidden-spin marginal equals the exact distribution (swaps keep detailed balance)."""
+PT_CFG = MCConfig(L=2, N=2, N_in=2, N_out=1, alpha=1.0, T=1.0, r=0.8, pt_n=4, pt_T_max=4.0)
+
+
+def sample_tiny_pt(beta_scale=1.0, n_samp=20_000, burn=200):
+    """Trace of the T = 1 member's observables (mc_reference.OBS_NAMES) in a 4-temperature
+    ladder up to T = 4; ``beta_scale`` multiplies every β of the ladder (1: the right sampler).
+    Returns (trace, swap counts)."""
     from deeprg.perceptron.montecarlo.run import _advance
 
-    cfg = MCConfig(L=2, N=2, N_in=2, N_out=1, alpha=1.0, T=1.0, r=0.8, pt_n=4, pt_T_max=4.0)
-    cfg.validate()
-    w = cfg.widths
-    ens = [make(cfg, seed=7)[0] for _ in range(4)]
-    S0, SL = ens[0].S[0, :, :2].copy(), ens[0].S[2, :, :1].copy()
-    configs, ref, ref_se = tiny_reference(S0, SL)
-    index = {c: i for i, c in enumerate(configs)}
-    betas = 1.0 / cfg.temperatures
+    PT_CFG.validate()
+    w = PT_CFG.widths
+    ens = [make(PT_CFG, seed=7)[0] for _ in range(4)]
+    betas = beta_scale / PT_CFG.temperatures
     g = eng.dense_graph(w)
     counts = np.zeros(4, dtype=np.int64)
     swaps = np.zeros((3, 3), dtype=np.int64)
     rng = np.random.default_rng(3)
     eng.seed_numba(13)
-    hist = np.zeros(len(configs))
-    n_samp = 20000
-    for _ in range(n_samp):
-        _advance(ens, 2, cfg, w, g, betas, eng.MOVE_PCN, np.full(2, 0.8), counts, swaps, rng)
-        hist[index[tuple(int(v) for v in ens[0].S[1, :, :2].ravel())]] += 1
-    p = hist / n_samp
+    steps = np.full(2, PT_CFG.r)
+    _advance(ens, burn, PT_CFG, w, g, betas, eng.MOVE_PCN, steps, counts, swaps, rng)
+    trace = np.empty((n_samp, len(OBS_NAMES)))
+    for k in range(n_samp):
+        _advance(ens, 2, PT_CFG, w, g, betas, eng.MOVE_PCN, steps, counts, swaps, rng)
+        st = ens[0]
+        H = eng.layer_energies(st.S, st.h, w, 0.0, 1.0)[0].sum()
+        trace[k] = tiny_observables(st.S, st.J, H)
+    return trace, swaps
+
+
+@functools.cache
+def tiny_exact():
+    st = make(PT_CFG, seed=7)[0]
+    return tiny_reference(st.S[0, :, :2].copy(), st.S[2, :, :1].copy(), beta=1.0)
+
+
+def check_tiny_pt(trace):
+    ref, ref_se = tiny_exact()
+    return check(trace, ref, ref_se, names=OBS_NAMES)
+
+
+def test_parallel_tempering_samples_the_exact_gibbs_distribution():
+    """Tiny system at T = 1 inside a 4-temperature ladder up to T = 4: the T = 1 member's
+    hidden-spin distribution, energy and weight norm equal the exact averages (swaps keep
+    detailed balance)."""
+    trace, swaps = sample_tiny_pt()
     assert swaps[1].min() > 0.2 * swaps[0].min()  # swaps do happen
-    se = np.sqrt(9 * ref * (1 - ref) / n_samp + ref_se**2)
-    assert np.all(np.abs(p - ref) < 4 * se)
+    assert_consistent(check_tiny_pt(trace))
+
+
+@pytest.mark.parametrize("scale", [0.5, 2.0, 0.0], ids=["T_x2", "T_half", "energy_ignored"])
+def test_negative_control_pt_check_fails_for_a_wrong_ladder(scale):
+    """The same check on a ladder at twice / half the temperatures or at β = 0 must fail."""
+    assert_detected(check_tiny_pt(sample_tiny_pt(scale)[0]))
 
 
 def test_in_sample_checkpoint_resume_is_bit_identical(tmp_path):
