@@ -48,8 +48,10 @@ def canonical_json(config: Any) -> str:
     return json.dumps(canonical(config), sort_keys=True, separators=(",", ":"))
 
 
-def config_hash(config: Any, version: str = __version__) -> str:
-    """Hash of the canonical JSON of the configuration *and* the package version."""
+def config_hash(config: Any, version: str | None = None) -> str:
+    """Hash of the canonical JSON of the configuration *and* the package version (default:
+    this package's)."""
+    version = __version__ if version is None else version
     blob = canonical_json({"config": canonical(config), "deeprg_version": version})
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
@@ -119,7 +121,7 @@ def mismatch_message(
         return f"{what} was written with {was}; this run has {now}{more}: {hint}"
     if version != __version__:
         return f"{what} was written by deeprg {version}; this is deeprg {__version__}: {hint}"
-    if stored.get("config_hash") not in (None, config_hash(config)):
+    if stored.get("config_hash") not in (None, config_hash(config, version)):
         return f"{what} has a configuration hash that does not match its configuration: {hint}"
     return None
 

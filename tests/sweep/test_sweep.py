@@ -213,10 +213,10 @@ def test_cli_sweep_roundtrip_and_errors(tmp_path, capsys):
     assert exc.value.code == 0 and "2/2 points done" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main(["sweep", "status", str(tmp_path / "s.nc")])
-    assert "2/2 done" in capsys.readouterr().out
+    assert "2/2 points done" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:  # spec + --out, and collect
         main(["sweep", "status", str(toml), "--out", str(tmp_path / "s.nc")])
-    assert "2/2 done" in capsys.readouterr().out
+    assert "2/2 points done" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main(["sweep", "collect", str(tmp_path / "s.nc")])
     assert "2 points" in capsys.readouterr().out

@@ -47,15 +47,22 @@ def run(
     retry_failed: bool = typer.Option(
         False, "--retry-failed", help="Rerun points that failed before."
     ),
+    recompute_stale: bool = typer.Option(
+        False,
+        "--recompute-stale",
+        help="Recompute points written by another deeprg version (kept, marked stale, otherwise).",
+    ),
 ) -> None:
     """Run every unfinished point; finished points are skipped, so a rerun resumes."""
     from deeprg.errors import check_int
+    from deeprg.results import check_writable
     from deeprg.sweep import load_spec, run_sweep
     from deeprg.sweep.runner import WorkerDied
 
     check_int("--workers", workers)
     sp = load_spec(spec)
     out = out or spec.with_suffix(".nc")
+    check_writable(out, what="--out")
     try:
         st = run_sweep(
             sp,
@@ -65,15 +72,19 @@ def run(
             scheduler=scheduler,
             cluster=cluster,
             retry_failed=retry_failed,
+            recompute_stale=recompute_stale,
         )
     except WorkerDied as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(
-        f"{st.done}/{st.total} points done, {st.failed} failed, {st.missing} missing -> {out}"
-    )
+    typer.echo(f"{st.line()} -> {out}")
     if st.failed:
         typer.echo(f"failures are recorded in {out!s}.d/failed/ (rerun with --retry-failed)")
+    if st.stale:
+        typer.echo(
+            f"{st.stale} points were written by another deeprg version (stale): "
+            "rerun with --recompute-stale"
+        )
 
 
 def _out_opt():
@@ -91,7 +102,7 @@ def status_cmd(
     sp, found = _spec_for(path)
     out = found or out or path.with_suffix(".nc")
     st = status(sp, out)
-    typer.echo(f"{st.done}/{st.total} done, {st.failed} failed, {st.missing} missing")
+    typer.echo(st.line())
 
 
 @sweep_app.command("collect")
@@ -100,10 +111,12 @@ def collect_cmd(
     out: Path | None = _out_opt(),
 ) -> None:
     """Combine finished points into the netCDF file (also works on a partial sweep)."""
+    from deeprg.results import check_writable
     from deeprg.sweep import collect
 
     sp, found = _spec_for(path)
     out = found or out or path.with_suffix(".nc")
+    check_writable(out, what="--out")
     ds = collect(sp, out)
     typer.echo(f"wrote {out}: dims {dict(ds.sizes)}, {int((ds['status'] == 1).sum())} points")
 

@@ -2,10 +2,17 @@
 
 Store: next to the output ``FILE.nc`` a directory ``FILE.nc.d/`` holds ``spec.json`` and one
 JSON file per finished point (``ok/<key>.json``) or failed point (``failed/<key>.json``, with
-the error and traceback), each written atomically (temp file + rename) the moment the point
-completes. Rerunning the same spec skips finished points, so a killed sweep resumes with
-nothing lost and nothing recomputed; ``retry_failed`` reruns failures. ``collect`` combines the
-store into one xarray Dataset with the grid axes as dims and writes it with provenance.
+the error and traceback), each written atomically (temp file + rename) by the worker that
+computed it, the moment the point completes. The key hashes the experiment and the *full*
+parameter set (defaults included); every point file records the package version and the
+configuration hash. Rerunning the same spec skips finished points, so a killed sweep resumes
+with nothing lost and nothing recomputed; ``retry_failed`` reruns failures. Points written by
+another package version are *stale*: counted by :func:`status`, kept (status 2) by
+:func:`collect`, recomputed with ``recompute_stale``. An unreadable point file is moved to
+``corrupt/``, counted, and recomputed by the next run; ``collect`` never fails on one. A point
+is computed under a per-point file lock (``locks/<key>.lock``), so two runs on the same store
+share the work: each point is computed once. ``collect`` combines the store into one xarray
+Dataset with the grid axes as dims and writes it with provenance.
 
 Executors follow ``concurrent.futures.Executor``: local processes by default (one BLAS thread
 per worker) or Dask distributed (an existing scheduler, a LocalCluster, or SLURM/PBS through
@@ -27,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from deeprg import __version__
 from deeprg.errors import InputError
-from deeprg.results import atomic_write_text, to_json
+from deeprg.results import atomic_write_text, check_writable, to_json
 from deeprg.sweep.spec import SweepSpec, validate_spec
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -49,15 +57,13 @@ def _worker_init() -> None:
         pass
 
 
-def run_point(experiment: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Run one point in a worker; never raises (errors are returned and recorded)."""
-    from deeprg.sweep.registry import get_experiment
+def _compute(experiment: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate one point; never raises (errors are returned and recorded)."""
+    from deeprg.sweep.registry import REQUIRED, get_experiment
 
     t = time.perf_counter()
     try:
         exp = get_experiment(experiment)
-        from deeprg.sweep.registry import REQUIRED
-
         kwargs = {k: p.default for k, p in exp.params.items() if p.default is not REQUIRED}
         kwargs |= params
         res = exp.fn(**kwargs)
@@ -75,8 +81,105 @@ def run_point(experiment: str, params: dict[str, Any]) -> dict[str, Any]:
         }
 
 
+def run_point(
+    experiment: str,
+    params: dict[str, Any],
+    point: dict[str, Any] | None = None,
+    store: str | None = None,
+    recompute_stale: bool = False,
+    retry_failed: bool = False,
+) -> dict[str, Any]:
+    """Run one point in a worker; never raises.
+
+    Without ``store`` the result is returned for the caller to record. With ``store`` (the
+    store directory) the point is claimed with a per-point file lock: if another run holds it
+    the status is ``"busy"``; if the point was settled meanwhile (done, or failed and not
+    retried) it is ``"skipped"``; else it is computed and its record written here, under the
+    lock, before returning."""
+    if store is None or point is None:
+        return _compute(experiment, params)
+    from filelock import FileLock, Timeout
+
+    d = Path(store)
+    lock = FileLock(str(d / "locks" / f"{point['key']}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return {"status": "busy"}
+    try:
+        if _settled(d, point["key"], recompute_stale, retry_failed):
+            return {"status": "skipped"}
+        r = _compute(experiment, params)
+        write_record(d, experiment, point, r)
+        return r | {"written": True}
+    finally:
+        lock.release()
+
+
 def store_dir(out: str | Path) -> Path:
     return Path(str(out) + ".d")
+
+
+def _point_hash(experiment: str, params: dict[str, Any]) -> str:
+    from deeprg.identity import config_hash
+
+    return config_hash({"experiment": experiment, "params": params})
+
+
+def write_record(d: Path, experiment: str, p: dict[str, Any], r: dict[str, Any]) -> None:
+    """Write a point's record atomically to ``ok/`` or ``failed/`` (with its provenance)."""
+    rec = {
+        "key": p["key"],
+        "index": p["index"],
+        "experiment": experiment,
+        "params": p["params"],
+        "deeprg_version": __version__,
+        "config_hash": _point_hash(experiment, p["params"]),
+        **{k: v for k, v in r.items() if k != "written"},
+    }
+    sub = "ok" if r["status"] == "ok" else "failed"
+    atomic_write_text(d / sub / f"{p['key']}.json", json.dumps(rec))
+    if sub == "ok":
+        (d / "failed" / f"{p['key']}.json").unlink(missing_ok=True)
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """A point file's record; None if it does not exist. An unreadable file (truncated,
+    corrupt, not a record) is moved to the store's ``corrupt/`` folder and None returned, so
+    the point counts as missing and is recomputed."""
+    try:
+        rec = json.loads(path.read_text())
+        if not isinstance(rec, dict) or "status" not in rec:
+            raise ValueError("not a point record")
+        return rec
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, UnicodeDecodeError):
+        bad = path.parent.parent / "corrupt"
+        bad.mkdir(exist_ok=True)
+        dest = bad / f"{path.stem}.{time.time_ns()}.json"
+        try:
+            os.replace(path, dest)
+        except OSError:
+            pass
+        return None
+
+
+def _state(d: Path, key: str) -> str:
+    """'done', 'stale' (done by another package version), 'failed' or 'missing'."""
+    rec = read_record(d / "ok" / f"{key}.json")
+    if rec is not None:
+        return "done" if rec.get("deeprg_version") == __version__ else "stale"
+    return "failed" if read_record(d / "failed" / f"{key}.json") is not None else "missing"
+
+
+def _settled(d: Path, key: str, recompute_stale: bool, retry_failed: bool) -> bool:
+    st = _state(d, key)
+    return (
+        st == "done"
+        or (st == "stale" and not recompute_stale)
+        or (st == "failed" and not retry_failed)
+    )
 
 
 @dataclass(frozen=True)
@@ -84,22 +187,30 @@ class SweepStatus:
     total: int
     done: int
     failed: int
+    stale: int = 0
+    corrupt: int = 0  # points whose file was unreadable (moved to corrupt/), not yet redone
 
     @property
     def missing(self) -> int:
-        return self.total - self.done - self.failed
+        return self.total - self.done - self.failed - self.stale
+
+    def line(self) -> str:
+        extra = f", {self.stale} stale" if self.stale else ""
+        bad = f" ({self.corrupt} corrupt, moved to corrupt/)" if self.corrupt else ""
+        return (
+            f"{self.done}/{self.total} points done{extra}, {self.failed} failed, "
+            f"{self.missing} missing{bad}"
+        )
 
 
 def status(spec: SweepSpec, out: str | Path) -> SweepStatus:
     d = store_dir(out)
-    pts = spec.points()
-    ok = sum((d / "ok" / f"{p['key']}.json").exists() for p in pts)
-    bad = sum(
-        (d / "failed" / f"{p['key']}.json").exists()
-        and not (d / "ok" / f"{p['key']}.json").exists()
-        for p in pts
-    )
-    return SweepStatus(len(pts), ok, bad)
+    states = {p["key"]: _state(d, p["key"]) for p in spec.points()}
+    cdir = d / "corrupt"
+    moved = {f.name.split(".")[0] for f in cdir.glob("*.json")} if cdir.is_dir() else set()
+    n = {k: sum(v == k for v in states.values()) for k in ("done", "failed", "stale")}
+    corrupt = sum(1 for k in moved if states.get(k) == "missing")
+    return SweepStatus(len(states), n["done"], n["failed"], n["stale"], corrupt)
 
 
 def jobqueue_kwargs(spec: SweepSpec | None) -> dict[str, Any]:
@@ -187,30 +298,28 @@ def run_sweep(
     scheduler: str | None = None,
     cluster: str | None = None,
     retry_failed: bool = False,
+    recompute_stale: bool = False,
     progress: bool | None = None,
     write: bool = True,
 ) -> SweepStatus:
-    """Run every unfinished point of ``spec`` and (by default) write the combined netCDF."""
+    """Run every unfinished point of ``spec`` and (by default) write the combined netCDF.
+
+    The output and its store are checked writable before any point runs. Points being
+    computed by another run on the same store are left to it (each point is computed once).
+    """
     if isinstance(spec, dict):
         spec = validate_spec(spec)
-    d = store_dir(out)
-    (d / "ok").mkdir(parents=True, exist_ok=True)
-    (d / "failed").mkdir(parents=True, exist_ok=True)
+    if write:
+        check_writable(out, what="sweep output")
+    d = check_writable(store_dir(out), kind="dir", what="sweep store")
+    for sub in ("ok", "failed", "locks"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
     atomic_write_text(d / "spec.json", spec.model_dump_json(indent=1))
-    todo = []
-    for p in spec.points():
-        if (d / "ok" / f"{p['key']}.json").exists():
-            continue
-        if (d / "failed" / f"{p['key']}.json").exists() and not retry_failed:
-            continue
-        todo.append(p)
+    todo = [p for p in spec.points() if not _settled(d, p["key"], recompute_stale, retry_failed)]
 
     def record(p: dict[str, Any], r: dict[str, Any]) -> None:
-        rec = {"key": p["key"], "index": p["index"], "params": p["params"], **r}
-        sub = "ok" if r["status"] == "ok" else "failed"
-        atomic_write_text(d / sub / f"{p['key']}.json", json.dumps(rec))
-        if sub == "ok":
-            (d / "failed" / f"{p['key']}.json").unlink(missing_ok=True)
+        if not r.get("written") and r["status"] in ("ok", "failed"):
+            write_record(d, spec.experiment, p, r)
 
     show = sys.stderr.isatty() if progress is None else progress
     if todo:
@@ -221,7 +330,16 @@ def run_sweep(
         )
         with ctx as ex:
             futs: dict[Future, dict[str, Any]] = {
-                ex.submit(run_point, spec.experiment, p["params"]): p for p in todo
+                ex.submit(
+                    run_point,
+                    spec.experiment,
+                    p["params"],
+                    p,
+                    str(d),
+                    recompute_stale,
+                    retry_failed,
+                ): p
+                for p in todo
             }
             _drain(futs, record, show, len(todo))
     st = status(spec, out)
@@ -271,7 +389,7 @@ def _drain(futs: dict[Future, dict[str, Any]], record, show: bool, n: int) -> No
                 }
             record(futs[fut], r)
             done += r["status"] == "ok"
-            failed += r["status"] != "ok"
+            failed += r["status"] == "failed"
             if bar is not None:
                 running = sum(f.running() for f in futs)
                 bar.update(
@@ -335,16 +453,17 @@ def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
     data: dict[str, dict[tuple[int, ...], Any]] = {}
     for p in spec.points():
         pos = tuple(p["index"][dn] for dn in dim_names)
-        okf, badf = d / "ok" / f"{p['key']}.json", d / "failed" / f"{p['key']}.json"
-        if okf.exists():
-            rec = json.loads(okf.read_text())
-            status_arr[pos] = 1
+        rec = read_record(d / "ok" / f"{p['key']}.json")
+        if rec is not None and isinstance(rec.get("result"), dict):
+            status_arr[pos] = 1 if rec.get("deeprg_version") == __version__ else 2
             for k, v in _flatten(rec["result"]).items():
                 data.setdefault(k, {})[pos] = v
-        elif badf.exists():
+        elif read_record(d / "failed" / f"{p['key']}.json") is not None:
             status_arr[pos] = -1
     ds = xr.Dataset({"status": (dim_names, status_arr)}, coords=coords)
-    ds["status"].attrs["meaning"] = "1 done, 0 missing, -1 failed"
+    ds["status"].attrs["meaning"] = (
+        "1 done, 2 done by another deeprg version (stale), 0 missing, -1 failed"
+    )
     for k, vals in data.items():
         sample = next(iter(vals.values()))
         if _is_text(sample):  # labels (e.g. the mc experiment's liquid/solid phase per layer)

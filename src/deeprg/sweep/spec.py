@@ -147,10 +147,15 @@ class SweepSpec(BaseModel):
                 levels.append([({"zip": i}, {nm: axes[nm][i] for nm in names}) for i in range(n)])
             else:
                 levels.append([({dim: i}, {dim: v}) for i, v in enumerate(axes[dim])])
+        defaults = {
+            k: p.default
+            for k, p in get_experiment(self.experiment).params.items()
+            if p.default is not REQUIRED
+        }
         pts = []
         for combo in product(*levels):
             idx: dict[str, int] = {}
-            params = dict(self.fixed)
+            params = defaults | dict(self.fixed)
             for i_d, p_d in combo:
                 idx |= i_d
                 params |= p_d
@@ -159,7 +164,9 @@ class SweepSpec(BaseModel):
 
 
 def point_key(experiment: str, params: dict[str, Any]) -> str:
-    """Stable identity of a point (its experiment and full parameter set)."""
+    """Stable identity of a point: its experiment and *full* parameter set (defaults included,
+    so a changed default is a new point). The package version is recorded in every point file
+    and compared separately (a point written by another version is *stale*)."""
     blob = json.dumps({"experiment": experiment, "params": params}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
