@@ -299,3 +299,10 @@ def test_mc_in_sample_checkpoint_refuses_another_configuration(tmp_path):
         simulate_sample(replace(cfg, kappa=0.2), 7, checkpoint=ck)
     with pytest.raises(InputError, match=r"sample_seed=7; this run has sample_seed=8"):
         simulate_sample(cfg, 8, checkpoint=ck)
+
+
+def test_reproduce_out_under_a_file_fails_before_work(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = _run_cli(["reproduce", "bpkr-width", "--out", str(f / "r")], capsys)
+    assert code == 2 and "is not a directory" in err and len(err.strip().splitlines()) == 1

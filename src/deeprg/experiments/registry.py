@@ -88,12 +88,12 @@ def run_reproduction(
 ) -> tuple[Path, ReproductionResult]:
     """Run a reproduction and write ``out_dir/NAME.nc``; returns the netCDF path and result."""
     from deeprg.errors import check_choice
-    from deeprg.results import write_dataset
+    from deeprg.results import check_writable, write_dataset
 
     check_choice("size", size, SIZES)
     rep = get(name)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = check_writable(out_dir, kind="dir", what="--out")
+    check_writable(out_dir / f"{name}.nc", what="--out")
     res = rep.run(size=size, seed=seed, out_dir=out_dir)
     config = {"reproduction": name, "size": size, **res.config}
     return write_dataset(res.dataset, out_dir / f"{name}.nc", config=config, seed=seed), res
