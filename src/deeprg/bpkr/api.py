@@ -48,6 +48,12 @@ class BPKRFit:
     mixture: Mixture = field(repr=False)
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def status(self) -> str:
+        """Either "converged" or "not_converged" (saddle: root not polished to tolerance; exact: the
+        posterior grid lost mass at its edges or the evidence is not finite; ``residual``)."""
+        return "converged" if self.converged else "not_converged"
+
     def predict(self, X_test: np.ndarray, *, full_cov: bool = False):
         """(mean, variance, covariance or None) of f on test inputs (§3.1)."""
         return predict(self.kernel, self.mixture, X_test, full_cov=full_cov)
@@ -184,6 +190,7 @@ def report(
         "U": fit_.U,
         "G": fit_.G,
         "converged": fit_.converged,
+        "status": fit_.status,
         "residual": fit_.residual,
         "iterations": fit_.iterations,
         "log_evidence": fit_.log_evidence,

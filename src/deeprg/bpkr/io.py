@@ -24,5 +24,8 @@ def report_dataset(rep: dict[str, Any]):
         if rep.get(key) is not None:
             ds[key] = float(rep[key])
     ds["converged"] = bool(rep["converged"])
+    ds["status"] = str(rep.get("status", "converged" if rep["converged"] else "not_converged"))
+    if rep.get("residual") is not None:
+        ds["residual"] = float(rep["residual"])
     ds.attrs["mode"] = rep["mode"]
     return ds

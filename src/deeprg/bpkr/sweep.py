@@ -108,6 +108,10 @@ def sweep_grid(
         "G": (dims, sol.G.reshape(shape)),
         "log_evidence": (dims, sol.log_evidence.reshape(shape)),
         "converged": (dims, sol.converged.reshape(shape)),
+        "status": (
+            dims,
+            np.where(sol.converged, "converged", "not_converged").reshape(shape).astype(str),
+        ),
         "residual": (dims, sol.residual.reshape(shape)),
     }
     if X_test is not None and y_test is not None:

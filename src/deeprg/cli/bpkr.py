@@ -53,7 +53,7 @@ def bpkr(
         return
     typer.echo(
         f"{mode}: u = {', '.join(f'{v:.5g}' for v in rep['u'])}  U = {rep['U']:.5g}  "
-        f"converged = {rep['converged']}"
+        f"converged = {rep['converged']} ({rep['status']}, residual {rep['residual']:.2g})"
     )
     typer.echo(
         f"eps_g = {rep['eps_g']:.5g}  bias2 = {rep['bias2']:.5g}  variance = {rep['variance']:.5g}  "

@@ -97,7 +97,9 @@ def replica(
             "q": [s.q[:, -1].tolist() for s in rsols],
             "Q": [s.Q[:, -1].tolist() for s in rsols],
             "converged": [s.converged for s in rsols],
-            "f": [s.f for s in rsols],
+            "status": [s.status for s in rsols],
+            "residual": [s.residual for s in rsols],
+            "f": [_f(s) for s in rsols],
             "x": [s.x.tolist() for s in rsols],
             "q_levels": [s.q.tolist() for s in rsols],
             "Q_levels": [s.Q.tolist() for s in rsols],
@@ -106,9 +108,10 @@ def replica(
         lines = [
             f"alpha={s.alpha:10.4g}  x={' '.join(f'{v:.3f}' for v in s.x)}  "
             f"q_max={' '.join(f'{v:.3f}' for v in s.q[:, -1])}  levels={s.levels.tolist()}  "
-            f"conv={s.converged}"
+            f"status={s.status}"
             for s in rsols
         ]
+        sols_all: list = list(rsols)
     else:
         kw = {"field": field} if field else {}
         sols = solve_path(L, alphas, scenario=scenario, closure=closure, margin=margin, **kw)
@@ -118,16 +121,19 @@ def replica(
             "q": [s.q.tolist() for s in sols],
             "Q": [s.Q.tolist() for s in sols],
             "converged": [s.converged for s in sols],
-            "f": [s.f for s in sols],
+            "status": [s.status for s in sols],
+            "residual": [s.residual for s in sols],
+            "f": [_f(s) for s in sols],
         }
         if scenario == "teacher":
             obj["eps_g"] = [s.eps_g for s in sols]
         lines = [
             f"alpha={s.alpha:10.4g}  q={' '.join(f'{v:.3f}' for v in s.q)}  "
-            f"Q={' '.join(f'{v:.3f}' for v in s.Q)}  conv={s.converged}"
+            f"Q={' '.join(f'{v:.3f}' for v in s.Q)}  status={s.status}"
             + (f"  eps_g={s.eps_g:.4f}" if s.eps_g is not None else "")
             for s in sols
         ]
+        sols_all = list(sols)
     if out is not None:
         write_dataset(ds, out, config=cfg)
     if json_out:
@@ -135,3 +141,30 @@ def replica(
         return
     for line in lines:
         typer.echo(line)
+    typer.echo(_summary(sols_all, L, margin, scenario))
+
+
+def _f(sol) -> float | None:
+    """The free entropy, or None where it is not one (beyond capacity it diverges)."""
+    return None if sol.status == "unsat" else float(sol.f)
+
+
+def _summary(sols: list, L: int, margin: float, scenario: str) -> str:
+    """One line: how many α points converged, and which are beyond capacity or unconverged."""
+    from deeprg.perceptron.replica import gardner_capacity
+
+    n = len(sols)
+    unsat = [s.alpha for s in sols if s.status == "unsat"]
+    bad = [s.alpha for s in sols if s.status == "not_converged"]
+    text = f"{n - len(unsat) - len(bad)} of {n} alpha points converged"
+    if unsat:
+        text += (
+            f"; {len(unsat)} UNSAT (beyond capacity: overlaps run to 1, free entropy diverges; "
+            f"alpha >= {min(unsat):.4g}"
+        )
+        if L == 1 and scenario == "random":
+            text += f", Gardner alpha_c(kappa={margin:g}) = {gardner_capacity(margin):.4g}"
+        text += ")"
+    if bad:
+        text += f"; {len(bad)} NOT CONVERGED (alpha = {', '.join(f'{a:.4g}' for a in bad)})"
+    return text

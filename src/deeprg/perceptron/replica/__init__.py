@@ -10,7 +10,9 @@ Stable API (used by the Monte Carlo comparisons and the sweeps)::
 
     solve_rs(L, alpha, scenario="random"|"teacher", closure="A"|"B", margin=0.0, init=None,
              liquid=None, field=0.0) -> RSSolution      # q (L+1,), Q (L,), qhat, f, eps_g,
-                                                        # converged, residual, iterations
+                                                        # converged, status, residual,
+                                                        # iterations
+    gardner_capacity(margin) -> float                   # α_c(κ) of the L = 1 chain
     solve_path(L, alphas, ...) -> list[RSSolution]      # continuation in α
     path_dataset(sols) -> xarray.Dataset (alpha, layer)
     rs_map(L, alphas, ...) -> xarray.Dataset (alpha, layer)  # solve_path + path_dataset
@@ -24,8 +26,10 @@ Stable API (used by the Monte Carlo comparisons and the sweeps)::
 from deeprg.perceptron.replica.rs import (
     CLOSURES,
     SCENARIOS,
+    STATUSES,
     RSSolution,
     eps_g_forward,
+    gardner_capacity,
     jacobian,
     path_dataset,
     solve_path,
@@ -58,6 +62,7 @@ def rs_map(L, alphas, **kw):
 __all__ = [
     "CLOSURES",
     "SCENARIOS",
+    "STATUSES",
     "LiquidThresholds",
     "RSBSolution",
     "RSSolution",
@@ -66,6 +71,7 @@ __all__ = [
     "eps_g_forward",
     "front_position",
     "front_thresholds",
+    "gardner_capacity",
     "jacobian",
     "liquid_thresholds",
     "path_dataset",

@@ -34,6 +34,38 @@ SCENARIOS = ("random", "teacher")
 CLOSURES = ("A", "B")
 SEED = 1e-2  # floor put under interior order parameters before each solve (§3.10 step 4)
 CLIP = 1.0 - 1e-12
+# An order parameter within UNSAT_TOL of 1 means the RS solution ran to the corner q = Q = 1
+# with a diverging free entropy: the solution space is empty (beyond capacity). Below α_c the
+# approach is linear (1 − Q ≈ 5e-4 at α = 0.999 α_c for L = 1), so only points within ~1e-6
+# of α_c are affected.
+UNSAT_TOL = 1e-6
+STATUSES = ("converged", "not_converged", "unsat")
+
+
+def gardner_capacity(margin: float = 0.0) -> float:
+    """Gardner's capacity of the spherical perceptron: α_c(κ)⁻¹ = ∫_{−κ}^{∞} Dt (t + κ)².
+
+    With Φ the normal cdf and φ its density the integral is (1 + κ²) Φ(κ) + κ φ(κ)
+    (α_c(0) = 2). It is the L = 1 limit of the random-I/O chain.
+    """
+    from scipy.special import ndtr
+
+    k = check_positive("margin", margin, allow_zero=True)
+    phi = np.exp(-0.5 * k * k) / np.sqrt(2 * np.pi)
+    return float(1.0 / ((1 + k * k) * ndtr(k) + k * phi))
+
+
+def solution_status(
+    scenario: str, L: int, alpha: float, margin: float, q: np.ndarray, Q: np.ndarray, ok: bool
+) -> str:
+    """Status of a solve: "unsat" (random I/O beyond capacity: the overlaps ran to 1 and
+    f → −∞), else "converged" or "not_converged". A teacher–student solution at Q = 1 is
+    perfect learning, not unsat."""
+    if scenario == "random":
+        top = max(float(np.max(Q, initial=0.0)), float(np.max(q[1:-1], initial=0.0)))
+        if top > 1.0 - UNSAT_TOL or (L == 1 and alpha > gardner_capacity(margin)):
+            return "unsat"
+    return "converged" if ok else "not_converged"
 
 
 @dataclass(frozen=True)
@@ -91,6 +123,11 @@ class RSSolution:
     ``q`` has L+1 entries (layers 0..L, boundaries included), ``Q`` has L (layers 1..L),
     ``qhat`` L−1 (interior neuron layers). ``f`` is the free entropy per N c relative to the
     full weight sphere (liquid: −α ln 2).
+
+    ``status``: "converged", "not_converged" (the iteration stopped at ``max_iter``) or
+    "unsat" (random I/O beyond capacity, e.g. L = 1 and α > α_c(κ): the overlaps run to 1 and
+    the free entropy diverges; ``f`` is then the value at the numerical cut-off, not a free
+    entropy). ``converged`` is True only for "converged".
     """
 
     L: int
@@ -107,6 +144,7 @@ class RSSolution:
     iterations: int
     eps_g: float | None = None
     info: dict = field(default_factory=dict)
+    status: str = "converged"
 
 
 def _anderson(
@@ -337,7 +375,24 @@ def solve_rs(
     info = {"liquid": [] if liquid is None else sorted(int(v) for v in liquid)}
     if h_any:
         info["field"] = h.tolist()
-    return RSSolution(L, alpha, scenario, "A", margin, q, Q, qhat, f, ok, res, it, eps, info)
+    status = solution_status(scenario, L, alpha, margin, q, Q, ok)
+    return RSSolution(
+        L,
+        alpha,
+        scenario,
+        "A",
+        margin,
+        q,
+        Q,
+        qhat,
+        f,
+        status == "converged",
+        res,
+        it,
+        eps,
+        info,
+        status,
+    )
 
 
 def _solve_B(
@@ -368,7 +423,11 @@ def _solve_B(
         + alpha * sp.G(p[-1:], margin).sum()
     )
     q_full = np.concatenate([q, [1.0]])
-    return RSSolution(L, alpha, "random", "B", margin, q_full, Q, qh, f, ok, res, it, None)
+    status = solution_status("random", L, alpha, margin, q_full, Q, ok)
+    conv = status == "converged"
+    return RSSolution(
+        L, alpha, "random", "B", margin, q_full, Q, qh, f, conv, res, it, None, {}, status
+    )
 
 
 def _state(sol: RSSolution) -> np.ndarray:
@@ -440,6 +499,7 @@ def path_dataset(sols: Sequence[RSSolution]):
             "qhat": (("alpha", "layer"), qhat),
             "f": ("alpha", np.array([s.f for s in sols])),
             "converged": ("alpha", np.array([s.converged for s in sols])),
+            "status": ("alpha", np.array([s.status for s in sols], dtype=str)),
             "residual": ("alpha", np.array([s.residual for s in sols])),
             "iterations": ("alpha", np.array([s.iterations for s in sols])),
         },

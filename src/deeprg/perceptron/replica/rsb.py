@@ -37,7 +37,7 @@ from scipy import optimize, special
 
 from deeprg.errors import InputError, check_int, check_positive
 from deeprg.perceptron.replica import special as sp
-from deeprg.perceptron.replica.rs import CLIP, RSSolution, _anderson
+from deeprg.perceptron.replica.rs import CLIP, RSSolution, _anderson, gardner_capacity
 
 DEFAULT_NODES = {0: (241,), 1: (72, 48), 2: (48, 32, 32), 3: (28, 20, 20, 20)}
 SEED = 1e-2
@@ -233,7 +233,8 @@ class RSBSolution:
     ``Q`` (L, k+1) on weight layers 1..L, ``qhat`` (L−1, k+1); ``x`` the k shared breakpoints.
     ``levels`` (L+1,): number of distinct non-zero Parisi values of q(x, l) per neuron layer.
     ``f`` is the free entropy per N c (liquid: −α ln 2). ``converged`` covers the inner saddle
-    and the breakpoint equations (``dfdx``).
+    and the breakpoint equations (``dfdx``). ``status``: "converged", "not_converged" or
+    "unsat" (L = 1 beyond Gardner's capacity α_c(κ), where the solution space is empty).
     """
 
     L: int
@@ -251,6 +252,7 @@ class RSBSolution:
     residual: float
     iterations: int
     info: dict = field(default_factory=dict)
+    status: str = "converged"
 
     def parisi_function(self, xs: np.ndarray, which: str = "q") -> np.ndarray:
         """q(x, l) (or Q(x, l)) on the points ``xs``: step function, shape (len(xs), layers)."""
@@ -455,6 +457,11 @@ def solve_rsb(
     if k and optimize_x and not trivial:
         x, (Q, q, qh, res, ok), d, x_ok = _solve_breakpoints(chain, solve_at, x, d, x_tol)
     f = chain.free_entropy(Q, q, qh, x)
+    conv = bool(ok and x_ok and not _saturated_q(q))
+    if L == 1 and alpha > gardner_capacity(margin):
+        conv, status = False, "unsat"
+    else:
+        status = "converged" if conv else "not_converged"
     return RSBSolution(
         L=L,
         alpha=alpha,
@@ -467,10 +474,11 @@ def solve_rsb(
         f=f,
         dfdx=d,
         levels=count_levels(q),
-        converged=bool(ok and x_ok and not _saturated_q(q)),
+        converged=conv,
         residual=float(res),
         iterations=total_it,
         info={"nodes": nodes},
+        status=status,
     )
 
 
@@ -635,6 +643,7 @@ def rsb_dataset(sols: Sequence[RSBSolution]):
             "levels": (("alpha", "layer"), np.array([s.levels for s in sols])),
             "f": ("alpha", np.array([s.f for s in sols])),
             "converged": ("alpha", np.array([s.converged for s in sols])),
+            "status": ("alpha", np.array([s.status for s in sols], dtype=str)),
             "residual": ("alpha", np.array([s.residual for s in sols])),
             "iterations": ("alpha", np.array([s.iterations for s in sols])),
         },
