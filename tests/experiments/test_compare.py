@@ -94,3 +94,31 @@ def test_reproduction_bpkr_sampling_quick(tmp_path):
     assert float(np.abs(dev_e).max()) < 4 and float(np.abs(dev_a).max()) < 4
     assert float(ds["rhat_max"].max()) < 1.05
     assert res.figures[0].exists() and "standard errors" in res.summary
+
+
+def test_trace_is_arviz_inference_data_and_equilibrium_is_reported(tmp_path, capsys):
+    import arviz as az
+
+    from deeprg.cli import main
+
+    tr = tmp_path / "trace.nc"
+    argv = ["compare", "--P", "20", "--N0", "12", "--widths", "6,4", "--chains", "4"]
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--steps", "400", "--thin", "2", "--trace", str(tr), "--json"])
+    assert exc.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    idata = az.from_netcdf(tr)
+    post = idata.posterior
+    assert post.sizes["chain"] == 4 and post.sizes["draw"] == 200
+    assert list(post["wlayer"].values) == [1, 2, 3] and list(post["layer"].values) == [1, 2]
+    # the file holds the same draws the summary was computed from
+    assert float(post["sq_err"].mean()) == pytest.approx(out["sampler"]["eps_g"], rel=1e-12)
+    assert "acceptance_rate" in idata.sample_stats and post.attrs["config_hash"]
+    assert all("long_name" in post[v].attrs and "units" in post[v].attrs for v in post.data_vars)
+    assert float(az.summary(idata, var_names=["sq_err"])["r_hat"].iloc[0]) > 0
+    assert out["sampler"]["equilibrated"] is True  # Gibbs mixes fast on this tiny net
+    with pytest.raises(SystemExit) as exc:  # a run too short to show equilibrium says so
+        main([*argv, "--sampler", "mala", "--steps", "8", "--thin", "1", "--json"])
+    cap = capsys.readouterr()
+    assert exc.value.code == 0 and json.loads(cap.out)["sampler"]["equilibrated"] is False
+    assert "not shown to be in equilibrium" in cap.err

@@ -42,6 +42,11 @@ def compare(
         False, "--overwrite", help="Discard an existing checkpoint instead of resuming it."
     ),
     out: Path | None = o.OUT,
+    trace: Path | None = typer.Option(
+        None,
+        "--trace",
+        help="Write the kept draws as ArviZ InferenceData (netCDF; arviz.from_netcdf reads it).",
+    ),
     json_out: bool = o.JSON,
 ) -> None:
     """Run theory (saddle, exact, GP) and a sampler; report each observable with MC errors."""
@@ -56,6 +61,8 @@ def compare(
         check_writable(out, what="--out")
     if checkpoint is not None:
         check_writable(checkpoint, what="--checkpoint")
+    if trace is not None:
+        check_writable(trace, what="--trace")
     split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
     w, s2 = o.network(widths, sigma2)
     cr = run_compare(
@@ -79,6 +86,19 @@ def compare(
         cfg = cr.to_json() | {"data": split.info}
         write_dataset(compare_dataset(cr), out, config=cfg, seed=seed)
         plot_compare(cr, out.with_suffix(".png"))
+    if trace is not None:
+        from deeprg.identity import identity
+        from deeprg.results import write_with_fallback
+
+        idata = cr.run.to_inference_data(identity(cr.config))
+        write_with_fallback(trace, lambda tmp: idata.to_netcdf(str(tmp)))
+    if not cr.sampler["equilibrated"]:
+        typer.echo(
+            f"warning: the chains are not shown to be in equilibrium (R-hat max "
+            f"{cr.sampler['rhat_max']:.3f}, ESS min {cr.sampler['ess_min']:.0f}; need "
+            f"{cr.sampler['equilibrium_criterion']}): run longer (--steps) or more chains",
+            err=True,
+        )
     if json_out:
         typer.echo(to_json(cr.to_json()))
         return

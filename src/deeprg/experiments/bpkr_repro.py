@@ -42,22 +42,20 @@ def _theory_curves(
 
 
 def _sample(split, L, n, sigma2, T, *, sampler, chains, steps, seed, eta=0.02, thin=None):
-    from deeprg.networks import init_params, network
-    from deeprg.sampling import make_sampler, run_chains
+    from deeprg.sampling import derive_seed, sample_posterior
 
-    act = "linear" if sampler == "gibbs" else "relu"
-    net = network(split.N0, [n] * L, sigma2, act)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, L, n]))
-    res = run_chains(
-        make_sampler(sampler, net, split.X, split.y, T, eta=eta),
-        net,
-        init_params(net, chains, rng),
-        X_test=split.X_test,
-        y_test=split.y_test,
+    res = sample_posterior(
+        split,
+        [n] * L,
+        sigma2,
+        T,
+        activation="linear" if sampler == "gibbs" else "relu",
+        sampler=sampler,
+        chains=chains,
         steps=steps,
-        warmup=steps // 4,
         thin=thin or (2 if sampler == "gibbs" else 10),  # MALA draws are autocorrelated
-        seed=seed,
+        eta=eta,
+        seed=derive_seed(seed, L, n),
         progress=False,
     )
     U = res.r2[0] if res.r2.size else np.nan
@@ -628,8 +626,7 @@ def run_representations(size: str, seed: int, out_dir: Path) -> ReproductionResu
     from deeprg.bpkr import fit
     from deeprg.bpkr.predict import alignment
     from deeprg.data import make_dataset
-    from deeprg.networks import init_params, network
-    from deeprg.sampling import make_sampler, run_chains
+    from deeprg.sampling import sample_posterior
 
     P, L, N, T, chains, steps = {
         "tiny": (20, 2, 10, 0.05, 4, 40),
@@ -641,19 +638,8 @@ def run_representations(size: str, seed: int, out_dir: Path) -> ReproductionResu
     Z, yz = split.X_test[order], split.y_test[order]
     th = fit(split.X, split.y, [N] * L, 1.0, T, mode="exact")
     K_th = th.layer_kernels(Z)
-    net = network(split.N0, [N] * L, 1.0)
-    res = run_chains(
-        make_sampler("gibbs", net, split.X, split.y, T),
-        net,
-        init_params(net, chains, np.random.default_rng(seed)),
-        X_test=split.X_test,
-        y_test=split.y_test,
-        steps=steps,
-        warmup=steps // 4,
-        thin=2,
-        seed=seed,
-        Z=Z,
-        progress=False,
+    res = sample_posterior(
+        split, [N] * L, 1.0, T, chains=chains, steps=steps, thin=2, seed=seed, Z=Z, progress=False
     )
     K_mc = res.layer_kernels
     rel = np.linalg.norm(K_th - K_mc, axis=(1, 2)) / np.linalg.norm(K_mc, axis=(1, 2))

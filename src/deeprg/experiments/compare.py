@@ -23,6 +23,7 @@ class CompareResult:
     deviations: dict[str, dict[str, float]]  # mode -> observable -> (sampler − theory)/se
     run: Any  # RunResult
     kernels: dict[str, dict[str, Any]] = field(default_factory=dict)  # mode -> rel_err per layer
+    config: dict[str, Any] = field(default_factory=dict)  # the full configuration (provenance)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,31 +70,20 @@ def compare(
     """
     from deeprg.bpkr import fit, report
     from deeprg.errors import InputError, check_choice, check_int, check_positive
-    from deeprg.networks import init_params, network
-    from deeprg.sampling import SAMPLERS, ChainRNG, make_sampler, run_chains
+    from deeprg.identity import array_digest
+    from deeprg.sampling import SAMPLERS, sample_posterior
+    from deeprg.sampling.run import check_draws
 
     check_choice("sampler", sampler, SAMPLERS)
     chains = check_int("chains", chains, minimum=2)
     check_positive("temperature T (sampling needs T > 0)", T)
     check_positive("eta", eta)
     warmup = steps // 4 if warmup is None else warmup
-    net = network(split.N0, widths, sigma2, activation)
+    check_draws(steps, thin)
     if sampler == "gibbs" and activation != "linear":
         raise InputError("sampler 'gibbs' needs activation 'linear' (use mala or langevin)")
     kernel_inputs = check_int("kernel_inputs", kernel_inputs, minimum=0)
     Z = split.X[: min(kernel_inputs, split.X.shape[0])] if kernel_inputs else None
-    theory: dict[str, dict[str, Any]] = {}
-    K_theory: dict[str, np.ndarray] = {}
-    # ReLU: the §5.1 heuristic in saddle and GP modes (no exact finite-width mode, no layer
-    # kernels); linear: all three modes.
-    modes = ("saddle", "exact", "gp") if activation == "linear" else ("saddle", "gp")
-    for mode in modes:
-        fit_ = fit(split.X, split.y, widths, sigma2, T, mode, activation=activation)
-        theory[mode] = report(fit_, split.X_test, split.y_test)
-        if Z is not None and activation == "linear":
-            K_theory[mode] = fit_.layer_kernels(Z)
-    from deeprg.identity import array_digest
-
     config = {
         "data": split.info | {"P": split.X.shape[0], "P_test": split.X_test.shape[0]},
         "data_digest": [array_digest(a) for a in (split.X, split.y, split.X_test, split.y_test)],
@@ -110,22 +100,34 @@ def compare(
         "seed": seed,
         "kernel_inputs": kernel_inputs,
     }
-    smp = make_sampler(sampler, net, split.X, split.y, T, eta=eta)
-    res = run_chains(
-        smp,
-        net,
-        init_params(net, chains, ChainRNG(np.random.SeedSequence([seed, 1]), chains)),
-        X_test=split.X_test,
-        y_test=split.y_test,
+    theory: dict[str, dict[str, Any]] = {}
+    K_theory: dict[str, np.ndarray] = {}
+    # ReLU: the §5.1 heuristic in saddle and GP modes (no exact finite-width mode, no layer
+    # kernels); linear: all three modes.
+    modes = ("saddle", "exact", "gp") if activation == "linear" else ("saddle", "gp")
+    for mode in modes:
+        fit_ = fit(split.X, split.y, widths, sigma2, T, mode, activation=activation)
+        theory[mode] = report(fit_, split.X_test, split.y_test)
+        if Z is not None and activation == "linear":
+            K_theory[mode] = fit_.layer_kernels(Z)
+    res = sample_posterior(
+        split,
+        widths,
+        sigma2,
+        T,
+        activation=activation,
+        sampler=sampler,
+        chains=chains,
         steps=steps,
         warmup=warmup,
         thin=thin,
+        eta=eta,
         seed=seed,
         Z=Z,
         checkpoint=checkpoint,
+        overwrite=overwrite,
         progress=progress,
         config=config,
-        overwrite=overwrite,
     )
     summ = res.summary() | {
         "steps": steps,
@@ -151,7 +153,7 @@ def compare(
                 "n_inputs": int(Z.shape[0]),
             }
         dev[mode] = {k: float(v) for k, v in d.items()}
-    return CompareResult(theory, summ, dev, res, kernels)
+    return CompareResult(theory, summ, dev, res, kernels, config)
 
 
 def compare_dataset(cr: CompareResult):
@@ -247,6 +249,8 @@ def _register() -> None:
         lines = [
             f"{'L':>2} {'N':>4} {'σ²':>4}  ε_g saddle/exact/GP | Gibbs ± se (dev exact) | a²/N"
         ]
+        from deeprg.seeds import derive_seed
+
         for i, (L, N, s2) in enumerate(_TABLE_ROWS):
             cr = compare(
                 split,
@@ -256,7 +260,7 @@ def _register() -> None:
                 chains=cfg["chains"],
                 steps=cfg["steps"],
                 thin=2,
-                seed=seed + i,
+                seed=derive_seed(seed, i),
                 progress=False,
             )
             for j, m in enumerate(sources[:3]):

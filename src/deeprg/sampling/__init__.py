@@ -1,6 +1,7 @@
 """Posterior sampling of finite networks (bpkr.md §1.2, §6.1): samplers and chain runs."""
 
-from deeprg.sampling.rng import ChainRNG
+from deeprg.sampling.pipeline import sample_posterior
+from deeprg.sampling.rng import ChainRNG, derive_seed
 from deeprg.sampling.run import RunResult, run_chains
 from deeprg.sampling.samplers import (
     SAMPLERS,
@@ -19,8 +20,10 @@ __all__ = [
     "Sampler",
     "SamplerState",
     "blocked_gibbs",
+    "derive_seed",
     "langevin",
     "make_sampler",
     "mala",
     "run_chains",
+    "sample_posterior",
 ]

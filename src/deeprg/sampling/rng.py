@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from deeprg.errors import check_int
+from deeprg.seeds import derive_seed
+
+__all__ = ["ChainRNG", "derive_seed"]
 
 
 class ChainRNG:

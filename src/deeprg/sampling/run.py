@@ -53,6 +53,7 @@ class _Acc:
     f_m2: np.ndarray | None = None  # (C, n_test) Welford sum of squared deviations
     K_sum: np.ndarray | None = None  # (C, L+1, n_z, n_z) summed over draws
     traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    stats: dict[str, list[np.ndarray]] = field(default_factory=dict)  # per-draw sampler stats
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class RunResult:
     ess: dict[str, float]
     acceptance: float
     step_size: np.ndarray | None = None
+    stats: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (C, n_draws)
 
     @property
     def rhat_max(self) -> float:
@@ -89,6 +91,51 @@ class RunResult:
     @property
     def ess_min(self) -> float:
         return float(min(self.ess.values()))
+
+    @property
+    def equilibrated(self) -> bool:
+        """The convergence check: R-hat max <= RHAT_MAX and bulk ESS min >= ESS_MIN over the
+        scalar observables (False when they are undefined)."""
+        return bool(self.rhat_max <= RHAT_MAX and self.ess_min >= ESS_MIN)
+
+    def to_inference_data(self, attrs: dict[str, str] | None = None) -> Any:
+        """The kept draws as ``arviz.InferenceData``: ``posterior`` (per-draw observables, dims
+        ``chain``, ``draw`` and ``wlayer`` = weight layers 1..L+1 / ``layer`` = hidden layers
+        1..L) and ``sample_stats`` (``acceptance_rate``, ``step_size``, ``lp`` = −potential
+        where the sampler has them). ``attrs`` (e.g. the configuration) go on both groups."""
+        import warnings
+
+        import xarray as xr
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            import arviz as az
+
+        tr = self.traces
+        C, n = tr["sq_err"].shape
+        coords = {"chain": np.arange(C), "draw": np.arange(n)}
+        w2 = sorted((k for k in tr if k.startswith("w2_")), key=lambda k: int(k[3:]))
+        r2 = sorted((k for k in tr if k.startswith("r2_")), key=lambda k: int(k[3:]))
+        post = xr.Dataset(coords=coords)
+        for name, dims, values in [
+            ("sq_err", ("chain", "draw"), tr["sq_err"]),
+            ("a2_over_N", ("chain", "draw"), tr["a2_over_N"]),
+            ("f_probe", ("chain", "draw"), tr["f_probe"]),
+            ("w2", ("chain", "draw", "wlayer"), np.stack([tr[k] for k in w2], -1)),
+        ] + ([("r2", ("chain", "draw", "layer"), np.stack([tr[k] for k in r2], -1))] if r2 else []):
+            post[name] = (dims, values)
+            post[name].attrs.update(TRACE_ATTRS[name])
+        post = post.assign_coords(wlayer=np.arange(1, len(w2) + 1))
+        if r2:
+            post = post.assign_coords(layer=np.arange(1, len(r2) + 1))
+        stats = xr.Dataset(coords=coords)
+        for name, values in self.stats.items():
+            stats[name] = (("chain", "draw"), values)
+            stats[name].attrs.update(TRACE_ATTRS[name])
+        for ds in (post, stats):
+            ds.attrs.update(attrs or {})
+            ds.attrs["sampler"] = self.sampler
+        return az.InferenceData(posterior=post, sample_stats=stats)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -107,8 +154,58 @@ class RunResult:
             "w2_se": [float(v) for v in self.w2_se],
             "rhat_max": self.rhat_max,
             "ess_min": self.ess_min,
+            "equilibrated": self.equilibrated,
+            "equilibrium_criterion": f"R-hat max <= {RHAT_MAX}, ESS min >= {ESS_MIN}",
             "acceptance": self.acceptance,
         }
+
+
+RHAT_MAX = 1.05  # rank-normalized split R-hat (ArviZ) of every scalar observable
+ESS_MIN = 100.0  # bulk effective sample size of every scalar observable, all chains together
+
+TRACE_ATTRS: dict[str, dict[str, str]] = {
+    "sq_err": {
+        "long_name": "squared test error of one draw",
+        "units": "1",
+        "description": "mean over test inputs of (f(x) - y(x))^2 for this draw; its posterior "
+        "mean is eps_g",
+    },
+    "a2_over_N": {
+        "long_name": "readout norm per unit",
+        "units": "1",
+        "description": "|a|^2 / N_L, whose posterior mean is u_L",
+    },
+    "f_probe": {
+        "long_name": "output on the first test input",
+        "units": "1",
+        "description": "f(x_test[0]) for this draw",
+    },
+    "w2": {
+        "long_name": "squared Frobenius norm of a weight layer",
+        "units": "1",
+        "description": "|W_l|_F^2 for weight layers l = 1..L+1 (L+1: the readout a)",
+    },
+    "r2": {
+        "long_name": "squared norm of the back-propagated readout",
+        "units": "1",
+        "description": "|r_l|^2, l = 1..L (linear networks; the mean of |r_1|^2 is U)",
+    },
+    "acceptance_rate": {
+        "long_name": "acceptance probability of the step",
+        "units": "1",
+        "description": "Metropolis acceptance probability (1 for Gibbs and Langevin)",
+    },
+    "step_size": {
+        "long_name": "step size eta",
+        "units": "1",
+        "description": "per-chain step size in the paper's units (MALA adapts it in warm-up)",
+    },
+    "lp": {
+        "long_name": "log posterior density (unnormalized)",
+        "units": "1",
+        "description": "-(E/T + sum |W|^2 / (2 sigma^2)) at the draw",
+    },
+}
 
 
 def _diagnostics(traces: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str, float]]:
@@ -131,6 +228,15 @@ def _diagnostics(traces: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[
 def _chain_se(tr: np.ndarray) -> float:
     m = tr.mean(1)
     return float(m.std(ddof=1) / np.sqrt(len(m))) if len(m) > 1 else float("nan")
+
+
+def check_draws(steps: int, thin: int) -> None:
+    """At least two kept draws per chain (R-hat, ESS and errors are undefined below that)."""
+    steps, thin = check_int("steps", steps), check_int("thin", thin)
+    if (steps + thin - 1) // thin < 2:
+        raise InputError(
+            f"steps/thin must keep at least 2 draws per chain, got steps={steps}, thin={thin}"
+        )
 
 
 def run_chains(
@@ -162,10 +268,7 @@ def run_chains(
     """
     steps, warmup = check_int("steps", steps), check_int("warmup", warmup, minimum=0)
     thin = check_int("thin", thin)
-    if (steps + thin - 1) // thin < 2:
-        raise InputError(
-            f"steps/thin must keep at least 2 draws per chain, got steps={steps}, thin={thin}"
-        )
+    check_draws(steps, thin)
     total = warmup + steps
     ident = dict(config or {}) | {
         "run": {
@@ -212,6 +315,7 @@ def run_chains(
                 acc_rate.append(float(np.mean(info["acceptance"])))
                 if (t - warmup) % thin == 0:
                     _observe(acc, net, state, X_test, y_test, Z)
+                    _record_stats(acc, state, info)
             if bar is not None:
                 bar.update(task, advance=1)
             done = t + 1
@@ -226,6 +330,18 @@ def run_chains(
         if bar is not None:
             bar.stop()
     return _finalize(sampler.name, net, acc, acc_rate, state)
+
+
+def _record_stats(acc: _Acc, state: SamplerState, info: dict[str, Any]) -> None:
+    """Sampler statistics of a kept draw, per chain (ArviZ ``sample_stats``)."""
+    C = state.params[0].shape[0]
+    st = {"acceptance_rate": np.broadcast_to(np.asarray(info["acceptance"], float), (C,))}
+    if state.step_size is not None:
+        st["step_size"] = np.asarray(state.step_size, float)
+    if state.potential is not None:
+        st["lp"] = -np.asarray(state.potential, float)
+    for k, v in st.items():
+        acc.stats.setdefault(k, []).append(np.array(v))
 
 
 def _observe(
@@ -324,4 +440,5 @@ def _finalize(
         ess=ess,
         acceptance=float(np.mean(acc_rate)) if acc_rate else float("nan"),
         step_size=state.step_size,
+        stats={k: np.stack(v, axis=1) for k, v in acc.stats.items()},
     )

@@ -331,26 +331,23 @@ def sampling_point(
     thin: int,
     eta: float,
 ) -> dict[str, Any]:
-    """Seeds as in ``deeprg compare``: data draw ``seed``, initial parameters from
-    ``SeedSequence([seed, 1])``, chain noise from ``seed``."""
-    import numpy as np
-
+    """Seeds as in ``deeprg compare`` (:func:`deeprg.sampling.sample_posterior`)."""
     from deeprg.data import make_dataset
-    from deeprg.networks import init_params, network
-    from deeprg.sampling import ChainRNG, make_sampler, run_chains
+    from deeprg.sampling import sample_posterior
 
     split = make_dataset(data, P=P, P_test=P_test, N0=N0 or None, seed=seed)
-    net = network(split.N0, widths, sigma2, activation)
-    smp = make_sampler(sampler, net, split.X, split.y, T, eta=eta)
-    res = run_chains(
-        smp,
-        net,
-        init_params(net, chains, ChainRNG(np.random.SeedSequence([seed, 1]), chains)),
-        X_test=split.X_test,
-        y_test=split.y_test,
+    res = sample_posterior(
+        split,
+        widths,
+        sigma2,
+        T,
+        activation=activation,
+        sampler=sampler,
+        chains=chains,
         steps=steps,
-        warmup=steps // 4 if warmup < 0 else warmup,
+        warmup=None if warmup < 0 else warmup,
         thin=thin,
+        eta=eta,
         seed=seed,
         progress=False,
     )
