@@ -1,5 +1,7 @@
 """BPKR ReLU heuristic (bpkr.md §5.1): plug-in of the ReLU NNGP kernel into the saddle solver."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -54,17 +56,13 @@ def test_relu_rejects_exact_mode_and_layer_kernels():
         fit(X, y, [5], 1.0, 0.1, activation="tanh")
 
 
-@pytest.mark.slow
-def test_relu_heuristic_vs_mala_sampling_of_a_one_hidden_layer_net():
-    """§7.5-style check at L = 1: the heuristic's ⟨‖a‖²⟩/N and ε_g within a few % of MALA.
-
-    The heuristic is not exact, so the tolerance is the spec's observed agreement (≈3%) plus
-    3 Monte Carlo standard errors, not the MC error alone."""
+@functools.cache
+def _relu_compare(steps):
     from deeprg.data import make_dataset
     from deeprg.experiments.compare import compare
 
-    split = make_dataset("teacher", P=40, P_test=500, N0=80, seed=0)
-    cr = compare(
+    split = make_dataset("teacher", P=40, P_test=200, N0=80, seed=0)
+    return compare(
         split,
         [60],
         1.0,
@@ -72,11 +70,39 @@ def test_relu_heuristic_vs_mala_sampling_of_a_one_hidden_layer_net():
         activation="relu",
         sampler="mala",
         chains=16,
-        steps=6000,
+        steps=steps,
         eta=0.02,
         seed=1,
         progress=False,
     )
-    th, s = cr.theory["saddle"], cr.sampler
-    assert abs(s["a2_over_N"] - th["u"][-1]) < 0.03 * th["u"][-1] + 3 * s["a2_over_N_se"]
-    assert abs(s["eps_g"] - th["eps_g"]) < 0.05 * th["eps_g"] + 3 * s["eps_g_se"]
+
+
+def relu_heuristic_vs_mala(theory="saddle", steps=2000):
+    """z-scores of the MALA ⟨‖a‖²⟩/N and ε_g of a one-hidden-layer ReLU net (P = 40, N0 = 80,
+    width 60, T = 0.05, 16 chains) against the ``theory`` ('saddle': the §5.1 heuristic;
+    'gp': the infinite-width limit), errors from the chain-to-chain spread."""
+    cr = _relu_compare(steps)
+    th, s = cr.theory[theory], cr.sampler
+    return np.array(
+        [
+            (s["a2_over_N"] - th["u"][-1]) / s["a2_over_N_se"],
+            (s["eps_g"] - th["eps_g"]) / s["eps_g_se"],
+        ]
+    )
+
+
+@pytest.mark.statistical
+def test_relu_heuristic_vs_mala_sampling_of_a_one_hidden_layer_net():
+    """§7.5-style check at L = 1: the heuristic's ⟨‖a‖²⟩/N and ε_g agree with MALA within
+    4 Monte Carlo standard errors (≈ 1 % here; the heuristic is not exact, so this states that
+    its error is below that resolution at this size)."""
+    z = relu_heuristic_vs_mala()
+    assert np.all(np.abs(z) < 4), z
+
+
+@pytest.mark.statistical
+def test_negative_control_relu_check_tells_the_heuristic_from_the_gp():
+    """The same comparison against the GP limit (no finite-width correction) must fail: the
+    check resolves the finite-width effect the heuristic describes."""
+    z = relu_heuristic_vs_mala("gp")
+    assert np.abs(z).max() > 4, z

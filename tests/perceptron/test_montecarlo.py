@@ -165,6 +165,41 @@ def test_negative_control_tiny_check_fails_for_a_wrong_sampler(beta):
     assert_detected(check_tiny(sample_tiny(beta)))
 
 
+def teacher_L1_eps_g(T, alphas=(1.0, 2.0), samples=12):
+    """(samples, len(alphas)) final-time ε_g of L = 1 teacher–student MC (N = 16), one
+    independent disorder sample (teacher, patterns, start) per row."""
+    out = []
+    for a in alphas:
+        cfg = MCConfig(
+            L=1, N=16, alpha=a, T=T, scenario="teacher", move="rotation", t_w=500, steps=500,
+            n_times=3, samples=samples, seed=5 + int(10 * a),
+        )  # fmt: skip
+        out.append(run_mc(cfg, progress=False)["eps_g"].isel(time=-1).values)
+    return np.stack(out, axis=1)
+
+
+def check_gibbs_learning(eps, alphas=(1.0, 2.0)):
+    from deeprg.perceptron.replica import solve_rs
+
+    ref = [solve_rs(1, a, scenario="teacher").eps_g for a in alphas]
+    return check(eps, ref, names=[f"eps_g(alpha={a})" for a in alphas], independent=True)
+
+
+@pytest.mark.statistical
+def test_L1_teacher_mc_is_gibbs_learning():
+    """L = 1 teacher–student MC at T = 0.01 (≈ version-space sampling) vs the replica
+    Gibbs-learning ε_g at α = 1, 2 (12 independent samples each; z from their spread)."""
+    assert_consistent(check_gibbs_learning(teacher_L1_eps_g(0.01)))
+
+
+@pytest.mark.statistical
+def test_negative_control_gibbs_learning_check_fails_when_energy_is_ignored():
+    """The same check on the MC run at T = 10 (10³ × T: the data barely constrain the
+    student) must fail. (T × 2 or × ½ around T = 0.01 is the same version-space sampling
+    in the theory as well, so it is no negative control here.)"""
+    assert_detected(check_gibbs_learning(teacher_L1_eps_g(10.0)))
+
+
 def test_relaxation_time_on_synthetic_curves():
     t = np.geomspace(1, 1000, 30)
     c = np.exp(-t / 50.0)
