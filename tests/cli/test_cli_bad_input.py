@@ -219,3 +219,61 @@ def test_completion_options(capsys):
     # main still dispatches commands and usage errors with completion enabled
     _fails(capsys, ["--no-such-option"])
     assert "deeprg" in _ok(capsys, ["--version"])
+
+
+# ------------------------------------------------ long computations say what they do (§4)
+
+
+def test_exact_mode_reports_its_layer_steps():
+    from deeprg.bpkr import fit
+    from deeprg.data import make_dataset
+
+    d = make_dataset("teacher", P=20, P_test=10, N0=10, seed=0)
+    calls: list[tuple[int, int]] = []
+    fit(d.X, d.y, [20] * 4, 1.0, 0.1, "exact", progress=lambda a, b: calls.append((a, b)))
+    assert calls == [(i, 4) for i in range(1, 5)]
+
+
+def test_stderr_progress_only_on_stderr_and_only_when_long(capsys):
+    from deeprg.cli.app import stderr_progress
+
+    with stderr_progress("quick job") as cb:
+        for i in range(1, 4):
+            cb(i, 3)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""  # short: silent
+    with stderr_progress("long job", threshold_s=-1.0) as cb:
+        for i in range(1, 4):
+            cb(i, 3)
+    out = capsys.readouterr()
+    assert out.out == "" and "long job" in out.err and "to go" in out.err
+
+
+def test_bpkr_exact_json_stdout_stays_clean(capsys):
+    import json
+
+    out = _ok(capsys, ["bpkr", "--mode", "exact", "--widths", "20,20,20", "--P", "20", "--json"])
+    assert json.loads(out)["mode"] == "exact"
+
+
+def test_demo_prints_its_stages(tmp_path):
+    from deeprg.experiments.demo import run_demo
+
+    stages: list[str] = []
+    cfg = {"P": 30, "P_test": 20, "widths": [4, 8], "sim_widths": [4]}
+    cfg |= {"sim_chains": 2, "sim_steps": 8}
+    run_demo(tmp_path, seed=1, config=cfg, stage=stages.append)
+    kinds = [s.split()[0] for s in stages]
+    assert kinds.index("theory:") < kinds.index("sampling:") < kinds.index("writing")
+
+
+def test_say_stage_goes_to_stderr(capsys):
+    from deeprg.cli.app import say_stage
+
+    say_stage("theory: saddle")
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.strip() == "deeprg: theory: saddle ..."
+
+
+def test_demo_bad_seed(capsys):
+    assert "--seed" in _fails(capsys, ["demo", "--seed", "-2"])

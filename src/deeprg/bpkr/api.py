@@ -10,7 +10,7 @@ scale mixture of GPs, §2.3) and ``"gp"`` (all N_l → ∞, §2.10).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +83,17 @@ def _saddle_point(kern: BaseKernel, arch: Architecture, gp: bool) -> dict[str, A
     return {k: np.asarray(getattr(sol, k))[0] for k in sol.__dataclass_fields__}
 
 
-def fit_kernel(kern: BaseKernel, arch: Architecture, mode: str = "saddle") -> BPKRFit:
-    """Solve the theory on a pre-decomposed base kernel (amortizes the O(P³) step)."""
+def fit_kernel(
+    kern: BaseKernel,
+    arch: Architecture,
+    mode: str = "saddle",
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> BPKRFit:
+    """Solve the theory on a pre-decomposed base kernel (amortizes the O(P³) step).
+
+    ``progress(done, total)``: exact mode reports its per-layer steps (deep networks are slow).
+    """
     check_choice("mode", mode, MODES)
     if mode == "exact" and kern.activation != "linear":
         raise InputError("mode 'exact' applies to linear networks only (ReLU: saddle or gp)")
@@ -116,7 +125,7 @@ def fit_kernel(kern: BaseKernel, arch: Architecture, mode: str = "saddle") -> BP
             mixture=mix,
             diagnostics=diag,
         )
-    grid = posterior_logU(kern, arch, s_center=float(sp["logU"]))
+    grid = posterior_logU(kern, arch, s_center=float(sp["logU"]), progress=progress)
     mix = Mixture(
         U=grid.U,
         weights=grid.weights,
@@ -158,6 +167,8 @@ def fit(
     T: float = 0.0,
     mode: str = "saddle",
     activation: str = "linear",
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BPKRFit:
     """Fit the BPKR theory to data (X of shape (P, N0), y (P,)).
 
@@ -176,7 +187,7 @@ def fit(
 
         check_kernel_memory(int(np.shape(X)[0]))
         return fit_kernel(relu_kernel(X, y, arch.L), arch, mode)
-    return fit_kernel(base_kernel(X, y), arch, mode)
+    return fit_kernel(base_kernel(X, y), arch, mode, progress=progress)
 
 
 def report(

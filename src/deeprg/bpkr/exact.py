@@ -16,6 +16,7 @@ convolution with shapes k_j + 1 for j ∈ S.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,10 +120,13 @@ def posterior_logU(
     *,
     s_center: float,
     n_out: int = 161,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ULogGrid:
     """Exact posterior of s = log U (bpkr.md §2.3) by tilted convolution and quadrature.
 
     ``s_center`` is a guess of the posterior location (the saddle's log U is ideal).
+    ``progress(done, total)`` is called after each of the L conditional-moment steps, which
+    dominate the cost (each is an L-fold convolution: the total grows faster than L²).
     """
     finite = np.isfinite(np.asarray(arch.widths))
     k = arch.gamma_shape[finite]
@@ -196,6 +200,8 @@ def posterior_logU(
             cond_u[l] = s2n[l]
         lower_fin = (fin_idx < l).astype(float)
         cond_lower[l] = cond(lower_fin) * np.prod(s2n[:l][~finite[:l]])
+        if progress is not None:
+            progress(l + 1, L_all)
     return ULogGrid(
         s=s_out + s_inf,
         weights=weights,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 import typer
 
 app = typer.Typer(
@@ -63,3 +66,56 @@ def parse_ints(name: str, text: str) -> list[int]:
     if not vals or any(not v.is_integer() for v in vals):
         raise InputError(f"{name} must be comma-separated integers, got {text!r}")
     return [int(v) for v in vals]
+
+
+def say_stage(text: str) -> None:
+    """Print a stage of a long computation on stderr (stdout stays for results and --json)."""
+    typer.echo(f"deeprg: {text} ...", err=True)
+
+
+@contextlib.contextmanager
+def stderr_progress(
+    label: str, *, threshold_s: float = 5.0
+) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback for long loops, drawing on stderr only.
+
+    From the time between the first two steps it estimates the remaining time; when that
+    exceeds ``threshold_s`` it prints the estimate up front and shows a rich progress bar
+    (on stderr, never on stdout). Short computations print nothing.
+    """
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    state: dict = {"t1": None, "bar": None, "task": None}
+
+    def update(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if state["bar"] is not None:
+            state["bar"].update(state["task"], completed=done)
+            return
+        if state["t1"] is None:
+            state["t1"] = (now, done)
+            return
+        t1, d1 = state["t1"]
+        remaining = (now - t1) / max(done - d1, 1) * (total - done)
+        if remaining <= threshold_s:
+            return
+        console = Console(stderr=True)
+        console.print(f"deeprg: {label}: about {remaining:.0f} s to go ({done}/{total} steps done)")
+        bar = Progress(
+            TextColumn(label),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        bar.start()
+        state["bar"], state["task"] = bar, bar.add_task(label, total=total, completed=done)
+
+    try:
+        yield update
+    finally:
+        if state["bar"] is not None:
+            state["bar"].stop()

@@ -35,15 +35,27 @@ def bpkr(
     from deeprg.bpkr import MODES, fit
     from deeprg.bpkr.api import report
     from deeprg.bpkr.io import report_dataset
+    from deeprg.cli.app import stderr_progress
     from deeprg.errors import check_choice
-    from deeprg.results import to_json, write_dataset
+    from deeprg.results import check_writable, to_json, write_dataset
 
     check_choice("--mode", mode, MODES)
     split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
     w, s2 = o.network(widths, sigma2)
-    f = fit(
-        split.X, split.y, w, s2 if len(s2) > 1 else s2[0], temperature, mode, activation=activation
-    )
+    if out is not None:
+        check_writable(out, what="--out")
+    # exact mode costs grow faster than L²: an estimate and a progress bar on stderr when long
+    with stderr_progress(f"exact mode, L = {len(w)}") as progress:
+        f = fit(
+            split.X,
+            split.y,
+            w,
+            s2 if len(s2) > 1 else s2[0],
+            temperature,
+            mode,
+            activation=activation,
+            progress=progress if mode == "exact" else None,
+        )
     rep = report(f, split.X_test, split.y_test)
     rep["data"] = split.info
     if out is not None:

@@ -20,10 +20,15 @@ def demo(
     from rich.console import Console
     from rich.table import Table
 
+    from deeprg.cli.app import say_stage
+    from deeprg.errors import check_int
     from deeprg.experiments.demo import run_demo
+    from deeprg.results import check_writable
 
+    check_int("--seed", seed, minimum=0)
+    check_writable(out, kind="dir", what="--out")
     t0 = time.perf_counter()
-    res = run_demo(out, seed=seed)
+    res = run_demo(out, seed=seed, stage=say_stage)
     ds, cfg = res.dataset, res.config
     table = Table(
         title=f"deep linear net L={cfg['L']}, digits {cfg['classes']}, P={cfg['P']}, "

@@ -7,6 +7,7 @@ blocked-Gibbs samples of the actual finite networks at a few widths, with Monte 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,22 @@ class DemoResult:
 
 
 def run_demo(
-    out_dir: Path | None = None, *, seed: int = 0, config: dict | None = None
+    out_dir: Path | None = None,
+    *,
+    seed: int = 0,
+    config: dict | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Compute the demo data set; write ``demo.nc`` and ``demo.png`` into ``out_dir`` if given."""
+    """Compute the demo data set; write ``demo.nc`` and ``demo.png`` into ``out_dir`` if given.
+
+    ``stage(text)`` is told each stage as it starts ("theory ...", "sampling ...",
+    "writing ..."); the CLI prints them on stderr.
+    """
+
+    def say(text: str) -> None:
+        if stage is not None:
+            stage(text)
+
     import xarray as xr
 
     from deeprg.bpkr import architecture, base_kernel, fit_kernel, report
@@ -46,6 +60,7 @@ def run_demo(
     from deeprg.results import write_dataset
 
     cfg = {**DEMO_CONFIG, **(config or {}), "seed": seed}
+    say(f"data: {cfg['data']} {cfg['classes']}, P = {cfg['P']}, P_test = {cfg['P_test']}")
     split = make_dataset(
         cfg["data"], P=cfg["P"], P_test=cfg["P_test"], seed=seed, classes=tuple(cfg["classes"])
     )
@@ -54,6 +69,7 @@ def run_demo(
     keys = ("eps_g", "bias2", "variance", "U", "train_error", "log_evidence")
     vals = {k: np.full((len(modes), len(cfg["widths"])), np.nan) for k in keys}
     conv = np.zeros((len(modes), len(cfg["widths"])), bool)
+    say(f"theory: {', '.join(modes)} at {len(cfg['widths'])} widths (L = {cfg['L']})")
     for j, n in enumerate(cfg["widths"]):
         arch = architecture([n] * cfg["L"], cfg["sigma2"], cfg["T"])
         for i, mode in enumerate(modes):
@@ -66,16 +82,21 @@ def run_demo(
         | {"converged": (("mode", "width"), conv)},
         coords={"mode": list(modes), "width": cfg["widths"]},
     )
-    ds = ds.merge(_simulate(split, cfg, seed))
+    ds = ds.merge(_simulate(split, cfg, seed, say))
     fig_path = None
     if out_dir is not None:
         out_dir = Path(out_dir)
+        say(f"writing {out_dir / 'demo.nc'} and {out_dir / 'demo.png'}")
         write_dataset(ds, out_dir / "demo.nc", config=cfg, seed=seed)
         fig_path = plot_demo(ds, out_dir / "demo.png")
     return DemoResult(ds, fig_path, cfg)
 
 
-def _simulate(split, cfg: dict[str, Any], seed: int):
+def _quiet(text: str) -> None:
+    """A stage reporter that says nothing."""
+
+
+def _simulate(split, cfg: dict[str, Any], seed: int, say: Callable[[str], None] = _quiet):
     """Blocked-Gibbs samples of the actual finite networks at a few widths (issue 3)."""
     import xarray as xr
 
@@ -85,6 +106,10 @@ def _simulate(split, cfg: dict[str, Any], seed: int):
     keys = ("eps_g", "eps_g_se", "bias2", "variance", "a2_over_N", "a2_over_N_se", "rhat_max")
     out = {k: np.full(len(cfg["sim_widths"]), np.nan) for k in keys}
     for j, n in enumerate(cfg["sim_widths"]):
+        say(
+            f"sampling: blocked Gibbs at width {n} ({j + 1}/{len(cfg['sim_widths'])}), "
+            f"{cfg['sim_chains']} chains x {cfg['sim_steps']} steps"
+        )
         net = network(split.N0, [n] * cfg["L"], cfg["sigma2"])
         rng = np.random.default_rng(np.random.SeedSequence([seed, n]))
         res = run_chains(
