@@ -55,7 +55,7 @@ def replica(
     """Solve the layered replica theory along an α grid (continuation): RS or k-RSB."""
     from deeprg.errors import InputError, check_choice, check_int, check_positive
     from deeprg.perceptron.replica import CLOSURES, SCENARIOS, path_dataset, solve_path
-    from deeprg.results import to_json, write_dataset
+    from deeprg.results import check_writable, to_json, write_dataset
 
     check_int("--L", L)
     check_choice("--scenario", scenario, SCENARIOS)
@@ -73,6 +73,8 @@ def replica(
     if field and scenario != "teacher":
         raise InputError("--field is for --scenario teacher only")
     alphas = parse_alpha(alpha)
+    if out is not None:
+        check_writable(out, what="--out")
     if rsb and max(alphas) > RSB_ALPHA_MAX:
         raise InputError(
             f"--rsb 1|2: alpha must be <= {RSB_ALPHA_MAX:g} (beyond, the breakpoint equation drives "
