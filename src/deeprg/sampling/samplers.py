@@ -145,27 +145,91 @@ def mala(
     return Sampler("mala", init, step, _target(net, X, y, T, eta=eta, target=target_accept))
 
 
+def _blr_from_gram(
+    G: np.ndarray, b: np.ndarray, s2: float, T: float, rng: Any, C: int
+) -> np.ndarray:
+    """Draw w ~ N(μ, Σ), Σ⁻¹ = I/s2 + G/T, μ = Σ b/T, from the Gram G = ΦᵀΦ ((C, d, d) or
+    (d, d)) and b = Φᵀy ((C, d)): one Cholesky factor Σ⁻¹ = LLᵀ and two triangular solves,
+    w = L⁻ᵀ(L⁻¹ b/T + z), z ~ N(0, I)."""
+    from scipy.linalg import solve_triangular
+
+    d = G.shape[-1]
+    Lc = np.linalg.cholesky(np.broadcast_to(G / T + np.eye(d) / s2, (C, d, d)))
+    v = solve_triangular(Lc, (b / T)[..., None], lower=True, check_finite=False)
+    v += rng.standard_normal((C, d, 1))
+    return solve_triangular(Lc, v, lower=True, trans="T", check_finite=False)[..., 0]
+
+
+def _chol_solve(K: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """K⁻¹ r for a batch of SPD matrices K (C, n, n) and right-hand sides r (C, n): one
+    Cholesky factor and two triangular solves."""
+    from scipy.linalg import solve_triangular
+
+    Lk = np.linalg.cholesky(K)
+    v = solve_triangular(Lk, r[..., None], lower=True, check_finite=False)
+    return solve_triangular(Lk, v, lower=True, trans="T", check_finite=False)[..., 0]
+
+
+def _blr_matheron(
+    K: np.ndarray,
+    proj: Callable[[np.ndarray], np.ndarray],
+    back: Callable[[np.ndarray], np.ndarray],
+    y: np.ndarray,
+    s2: float,
+    T: float,
+    rng: Any,
+    d: int,
+) -> np.ndarray:
+    """Matheron's rule in data space (exact, O(P²d) for P < d): w = w0 + s2 Φᵀ K⁻¹(y − Φw0 − ε),
+    w0 ~ N(0, s2 I), ε ~ N(0, T I), K = s2 ΦΦᵀ + T I ((C, P, P)); ``proj`` maps w (C, d) to
+    Φw (C, P), ``back`` maps a (C, P) to Φᵀa (C, d)."""
+    C, P = K.shape[0], K.shape[-1]
+    w0 = np.sqrt(s2) * rng.standard_normal((C, d))
+    eps = np.sqrt(T) * rng.standard_normal((C, P))
+    alpha = _chol_solve(K, y[None, :] - proj(w0) - eps)
+    return w0 + s2 * back(alpha)
+
+
+def _first_layer(
+    X: np.ndarray, gram: np.ndarray, Xty: np.ndarray, rn: np.ndarray, y, s2, T, rng
+) -> np.ndarray:
+    """The first layer's conditional in feature space: Φ = ‖r_1‖ X/√N0 is never formed; the
+    Gram XᵀX/N0 (N0 <= P) or XXᵀ/N0 (P < N0) and Xᵀy are computed once per sampler, so a step
+    costs O(C·N0³) or O(C·P³) instead of O(C·P·N0²) (bpkr.md §6.1)."""
+    P, d = X.shape
+    C = rn.size
+    rs = rn[:, None] / np.sqrt(d)
+    if P < d:
+        K = s2 * (rn**2)[:, None, None] * gram + T * np.eye(P)
+        return _blr_matheron(
+            K, lambda w: rs * (w @ X.T), lambda a: rs * (a @ X), y, s2, T, rng, d
+        )
+    G = (rn**2)[:, None, None] * gram
+    return _blr_from_gram(G, rs * Xty[None, :], s2, T, rng, C)
+
+
 def _blr_sample(Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any) -> np.ndarray:
     """Draw w ~ N(μ, Σ), Σ⁻¹ = I/s2 + ΦᵀΦ/T, μ = ΣΦᵀy/T, batched over chains (Φ: (C, P, d)).
 
-    For d <= P: Cholesky of the d×d precision. For P < d (e.g. the first layer of a network on
-    MNIST): Matheron's rule in data space, exact as well and O(P²d) instead of O(d³):
-    w = w0 + s2 Φᵀ (s2 ΦΦᵀ + T I)⁻¹ (y − Φ w0 − ε), w0 ~ N(0, s2 I), ε ~ N(0, T I).
+    For d <= P: Cholesky of the d×d precision (:func:`_blr_from_gram`). For P < d (e.g. the
+    first layer of a network on MNIST): Matheron's rule in data space (:func:`_blr_matheron`).
     """
     C, P, d = Phi.shape
     if P < d:
-        w0 = np.sqrt(s2) * rng.standard_normal((C, d))
-        eps = np.sqrt(T) * rng.standard_normal((C, P))
         K = s2 * np.matmul(Phi, Phi.transpose(0, 2, 1)) + T * np.eye(P)
-        r = y[None, :] - np.matmul(Phi, w0[..., None])[..., 0] - eps
-        alpha = np.linalg.solve(K, r[..., None])
-        return w0 + s2 * np.matmul(Phi.transpose(0, 2, 1), alpha)[..., 0]
-    prec = np.matmul(Phi.transpose(0, 2, 1), Phi) / T + np.eye(d) / s2
-    Lc = np.linalg.cholesky(prec)
-    b = np.einsum("cpd,p->cd", Phi, y) / T
-    mu = np.linalg.solve(prec, b[..., None])[..., 0]
-    z = rng.standard_normal((C, d, 1))
-    return mu + np.linalg.solve(Lc.transpose(0, 2, 1), z)[..., 0]
+        PhiT = Phi.transpose(0, 2, 1)
+        return _blr_matheron(
+            K,
+            lambda w: np.matmul(Phi, w[..., None])[..., 0],
+            lambda a: np.matmul(PhiT, a[..., None])[..., 0],
+            y,
+            s2,
+            T,
+            rng,
+            d,
+        )
+    G = np.matmul(Phi.transpose(0, 2, 1), Phi)
+    return _blr_from_gram(G, np.einsum("cpd,p->cd", Phi, y), s2, T, rng, C)
 
 
 def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampler:
@@ -175,6 +239,9 @@ def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampl
             "sampler 'gibbs' needs activation 'linear' (use mala or langevin for relu)"
         )
     T = check_positive("temperature T", T)
+    P, N0 = X.shape
+    gram = (X @ X.T if P < N0 else X.T @ X) / N0  # first layer, feature space (once)
+    Xty = X.T @ y
 
     def init(params: Params) -> SamplerState:
         return SamplerState(tuple(np.array(p) for p in params))
@@ -191,8 +258,11 @@ def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampl
             W = params[l - 1]
             rn = np.linalg.norm(r, axis=1)
             rhat = r / rn[:, None]
-            Phi = rn[:, None, None] * xs[l - 1] / np.sqrt(net.dims[l - 1])
-            z = _blr_sample(Phi, y, net.sigma2[l - 1], T, rng)
+            if l == 1:
+                z = _first_layer(X, gram, Xty, rn, y, net.sigma2[0], T, rng)
+            else:
+                Phi = rn[:, None, None] * xs[l - 1] / np.sqrt(net.dims[l - 1])
+                z = _blr_sample(Phi, y, net.sigma2[l - 1], T, rng)
             G = np.sqrt(net.sigma2[l - 1]) * rng.standard_normal(W.shape)
             G_perp = G - rhat[:, :, None] * np.einsum("ci,cij->cj", rhat, G)[:, None, :]
             params[l - 1] = rhat[:, :, None] * z[:, None, :] + G_perp
