@@ -73,12 +73,9 @@ def _sample(split, L, n, sigma2, T, *, sampler, chains, steps, seed, eta=0.02, t
 def _plot_vs(ds, xdim: str, path: Path, title: str, logx: bool = True) -> list[Path]:
     """Panels eps_g, bias², variance, U vs ``xdim`` (one color per L; saddle solid, exact dashed,
     GP dotted; sampler points with error bars)."""
-    import matplotlib
+    from deeprg.plotting import subplots
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    fig, axes = subplots(1, 4, figsize=(15, 3.6))
     styles = {"saddle": "-", "exact": "--", "gp": ":"}
     for ax, o in zip(axes, OBS, strict=True):
         for c, L in enumerate(ds["L"].values):
@@ -114,7 +111,6 @@ def _plot_vs(ds, xdim: str, path: Path, title: str, logx: bool = True) -> list[P
 
 
 def _save(fig, path: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
 
     from deeprg.results import atomic_path
 
@@ -124,7 +120,6 @@ def _save(fig, path: Path) -> list[Path]:
         with atomic_path(p) as tmp:
             fig.savefig(tmp, format=ext, dpi=100)
         out.append(p)
-    plt.close(fig)
     return out
 
 
@@ -351,15 +346,12 @@ def run_width(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     "BPKR R2: eps_g, bias², variance, U vs depth L = 1..10 on both sides of σ_c² and beyond σ²(1−α) = 1",
 )
 def run_depth(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.bpkr import base_kernel
     from deeprg.bpkr.phase import r_tilde
     from deeprg.data import make_dataset
+    from deeprg.plotting import subplots
 
     cfg = SIZES["bpkr-depth"][size]
     split = make_dataset("teacher", seed=seed, **TEACHER)
@@ -368,7 +360,7 @@ def run_depth(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     modes = ("saddle", "exact", "gp")
     T = 0.05
     parts, devs = [], []
-    fig, axes = plt.subplots(len(cfg["sets"]), 4, figsize=(15, 3 * len(cfg["sets"])))
+    fig, axes = subplots(len(cfg["sets"]), 4, figsize=(15, 3 * len(cfg["sets"])))
     for r, (s2, alpha) in enumerate(cfg["sets"]):
         N = round(split.P / alpha)
         th = _theory_curves(split, Ls, [N], s2, T, modes)
@@ -451,16 +443,13 @@ def run_depth(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     "bpkr-phase", "BPKR R3: (σ², α) phase diagram of the depth effect with the analytic lines"
 )
 def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.bpkr import base_kernel
     from deeprg.bpkr.phase import depth_effect_sign, r_tilde, sigma2_divergence, sigma_c2
     from deeprg.bpkr.sweep import errors_points, solve_points
     from deeprg.data import make_dataset
+    from deeprg.plotting import subplots
 
     n = {"tiny": 8, "quick": 60, "full": 200}[size]
     split = make_dataset("teacher", seed=seed, **TEACHER)
@@ -490,7 +479,7 @@ def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         coords={"sigma2": s2, "alpha": alpha},
     )
     agree = float(np.mean(sign0 == signT))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = subplots(1, 2, figsize=(10, 4))
     for ax, key, ttl in zip(
         axes,
         ("sign_T0", "sign_T"),
@@ -523,15 +512,12 @@ def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     "BPKR R4: eps_g vs P/N0 with the double-descent peak, its T and L dependence",
 )
 def run_learning_curve(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.bpkr import architecture, base_kernel, fit_kernel, report
     from deeprg.bpkr.relu import relu_kernel  # noqa: F401  (imported for symmetry of API checks)
     from deeprg.data import make_dataset
+    from deeprg.plotting import subplots
 
     cfg = SIZES["bpkr-learning-curve"][size]
     N0, N = cfg["N0"], cfg["N"]
@@ -574,7 +560,7 @@ def run_learning_curve(size: str, seed: int, out_dir: Path) -> ReproductionResul
         },
         coords={"mode": list(modes), "L": cfg["Ls"], "T": cfg["T"], "P": Ps, "sim_P": cfg["sim_P"]},
     )
-    fig, axes = plt.subplots(1, len(cfg["Ls"]), figsize=(5 * len(cfg["Ls"]), 3.8), sharey=True)
+    fig, axes = subplots(1, len(cfg["Ls"]), figsize=(5 * len(cfg["Ls"]), 3.8), sharey=True)
     for a, L in zip(np.atleast_1d(axes), cfg["Ls"], strict=True):
         for t, T in enumerate(cfg["T"]):
             a.plot(
@@ -617,15 +603,12 @@ def run_learning_curve(size: str, seed: int, out_dir: Path) -> ReproductionResul
     "BPKR R5: mean layer kernels on two-class MNIST, theory vs Gibbs samples",
 )
 def run_representations(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.bpkr import fit
     from deeprg.bpkr.predict import alignment
     from deeprg.data import make_dataset
+    from deeprg.plotting import subplots
     from deeprg.sampling import sample_posterior
 
     P, L, N, T, chains, steps = {
@@ -659,7 +642,7 @@ def run_representations(size: str, seed: int, out_dir: Path) -> ReproductionResu
         },
         coords={"layer": np.arange(L + 1)},
     )
-    fig, axes = plt.subplots(2, L + 2, figsize=(3 * (L + 2), 6))
+    fig, axes = subplots(2, L + 2, figsize=(3 * (L + 2), 6))
     for l in range(L + 1):
         for r, (K, name) in enumerate(((K_th, "theory"), (K_mc, "Gibbs"))):
             axes[r, l].imshow(K[l], cmap="viridis")

@@ -178,15 +178,11 @@ def compare_dataset(cr: CompareResult):
 
 def plot_compare(cr: CompareResult, path: Path) -> Path:
     """Bar chart of the observables: theory modes vs sampler with error bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from deeprg.plotting import subplots
     from deeprg.results import atomic_path
 
     ds = compare_dataset(cr)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = subplots(figsize=(7, 3.5))
     obs = list(ds["observable"].values)
     x = np.arange(len(obs))
     n = len(ds["source"])
@@ -200,7 +196,6 @@ def plot_compare(cr: CompareResult, path: Path) -> Path:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
     return Path(path)
 
 
@@ -302,14 +297,10 @@ def _register() -> None:
 
 
 def _plot_table(ds, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from deeprg.plotting import subplots
     from deeprg.results import atomic_path
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, axes = subplots(1, 2, figsize=(10, 3.5))
     row = ds["row"].values
     labels = [
         f"L={int(a)},N={int(n)},σ²={s:g}"
@@ -328,7 +319,6 @@ def _plot_table(ds, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
     return path
 
 

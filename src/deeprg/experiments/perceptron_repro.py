@@ -26,13 +26,10 @@ def _save(fig, path: Path) -> list[Path]:
     "Replica RS: q(l), Q(l) over (l, ln α), random I/O and teacher–student (closure A)",
 )
 def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.perceptron.replica import path_dataset, solve_path
+    from deeprg.plotting import subplots
 
     L, n = {"tiny": (4, 6), "quick": (12, 60), "full": (20, 200)}[size]
     alphas = np.geomspace(1.0, 2000.0 if size != "tiny" else 30.0, n)
@@ -42,7 +39,7 @@ def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
             path_dataset(solve_path(L, alphas, scenario=scen)).expand_dims(scenario=[scen])
         )
     ds = xr.concat(parts, dim="scenario", coords="minimal", compat="override")
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
+    fig, axes = subplots(2, 2, figsize=(10, 7), sharex=True)
     for r, scen in enumerate(("random", "teacher")):
         for c, key in enumerate(("q", "Q")):
             ax = axes[r, c]
@@ -77,13 +74,10 @@ def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     "Replica RS: profiles q(l), Q(l) vs l at several α, random I/O and teacher–student",
 )
 def run_profiles(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.perceptron.replica import path_dataset, solve_path
+    from deeprg.plotting import subplots
 
     L = {"tiny": 6, "quick": 24, "full": 24}[size]
     marks = {
@@ -93,7 +87,7 @@ def run_profiles(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     if size == "tiny":
         marks = {"random": [5.1, 20.8], "teacher": [9.46]}
     parts = []
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    fig, axes = subplots(2, 2, figsize=(10, 7))
     for r, scen in enumerate(("random", "teacher")):
         grid = np.union1d(
             np.geomspace(2.0, max(marks[scen]), 40 if size != "tiny" else 8), marks[scen]
@@ -131,13 +125,10 @@ def run_profiles(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     "Replica RS: α_g(l) (glass) and α_c(l) (crystal) vs l by the front criterion, with fits",
 )
 def run_thresholds(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.perceptron.replica import front_thresholds
+    from deeprg.plotting import subplots
 
     n_layers, L, amax, ng = {
         "tiny": (2, 6, 40.0, 20),
@@ -156,7 +147,7 @@ def run_thresholds(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         {"alpha_threshold": (("scenario", "layer"), arr)},
         coords={"scenario": list(res), "layer": np.arange(1, n + 1)},
     )
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = subplots(figsize=(5, 4))
     for scen, r in res.items():
         ax.semilogy(
             r.layer, r.alpha, "o-", label=f"{scen}: λ={r.exp_fit[1]:.2f}, ν={r.power_fit[1]:.2f}"
@@ -178,13 +169,10 @@ def run_thresholds(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     "perceptron-dynamics", "Monte Carlo: q(l; t) relaxation per layer and τ(l) vs l for several N"
 )
 def run_dynamics(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.perceptron.montecarlo import MCConfig, run_mc
+    from deeprg.plotting import colormap, subplots
 
     Ns, L, alpha, steps, samples = {
         "tiny": ([4], 4, 4.0, 16, 2),
@@ -192,7 +180,7 @@ def run_dynamics(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         "full": ([4, 8, 16, 32], 10, 8.0, 16384, 32),
     }[size]
     parts = []
-    fig, axes = plt.subplots(1, len(Ns) + 1, figsize=(4 * (len(Ns) + 1), 3.5))
+    fig, axes = subplots(1, len(Ns) + 1, figsize=(4 * (len(Ns) + 1), 3.5))
     for k, N in enumerate(Ns):
         cfg = MCConfig(
             L=L,
@@ -209,7 +197,7 @@ def run_dynamics(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         q = ds["q"].mean("sample")
         for l in range(L + 1):
             axes[k].semilogx(
-                ds["time"], q.sel(layer=l), label=f"l={l}", color=plt.cm.viridis(l / L)
+                ds["time"], q.sel(layer=l), label=f"l={l}", color=colormap("viridis")(l / L)
             )
         axes[k].set_title(f"N = {N}: host–guest q(l; t)", fontsize=9)
         axes[k].set_xlabel("t (MCS)")
@@ -253,14 +241,11 @@ def _mc_final(ds, names):
     "Teacher–student: MC ε_g vs α for several L and matched q_TS(l), Q_TS(l) vs replica RS",
 )
 def run_teacher(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.perceptron.montecarlo import MCConfig, run_mc
     from deeprg.perceptron.replica import solve_path
+    from deeprg.plotting import colormap, subplots
 
     Ls, alphas, N, T, steps, samples = {
         "tiny": ([1, 2], [1.0, 3.0], 8, 0.01, 64, 2),
@@ -282,9 +267,9 @@ def run_teacher(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     grid = np.geomspace(min(alphas) / 2, max(alphas) * 1.5, 60)
     Lmax = max(Ls)
     th = {L: solve_path(L, grid, scenario="teacher") for L in Ls}
-    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+    fig, ax = subplots(1, 3, figsize=(14, 4))
     for k, L in enumerate(Ls):
-        col = plt.cm.viridis(k / max(len(Ls) - 1, 1))
+        col = colormap("viridis")(k / max(len(Ls) - 1, 1))
         ax[0].plot(grid, [s.eps_g for s in th[L]], color=col, label=f"RS theory L={L}")
         pts = [(a, f) for (LL, a, f, _, _) in rows if LL == L]
         ax[0].errorbar(
@@ -364,14 +349,11 @@ def run_dense_limit(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     freezes like the output side; B (cavity) freezes from the output side only. Measured:
     host–guest overlaps at the end of the clone protocol, per layer, for fully connected (c = N)
     and sparse c-regular networks (the theory's tree-like limit is 1 ≪ c ≪ N)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.perceptron.montecarlo import MCConfig, run_mc
     from deeprg.perceptron.replica import solve_path
+    from deeprg.plotting import colormap, subplots
 
     L, alpha, T, sizes, steps, samples = {
         "tiny": (3, 4.0, 0.01, [(6, None), (8, 4)], 32, 2),
@@ -413,12 +395,12 @@ def run_dense_limit(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         dQ = (mc["Q"].values - s.Q) / np.maximum(mc["Q_se"].values, 1e-3)
         chi[cl] = np.sqrt(np.mean(np.concatenate([dq, dQ], axis=1) ** 2, axis=1))
     asym = mc["Q"].values[:, 0] - mc["Q"].values[:, -1]
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
+    fig, ax = subplots(1, 2, figsize=(11, 4))
     for cl, ls in (("A", "-"), ("B", "--")):
         ax[0].plot(lay, th[cl].q, "k" + ls, label=f"RS closure {cl}")
         ax[1].plot(wl, th[cl].Q, "k" + ls, label=f"RS closure {cl}")
     for k, lab in enumerate(mc["size"].values):
-        col = plt.cm.plasma(k / max(len(sizes) - 1, 1))
+        col = colormap("plasma")(k / max(len(sizes) - 1, 1))
         m = mc.isel(size=k)
         ax[0].errorbar(lay, m["q"], m["q_se"], fmt="o", color=col, ms=4, label=str(lab))
         ax[1].errorbar(wl, m["Q"], m["Q_se"], fmt="o", color=col, ms=4, label=str(lab))
@@ -468,17 +450,13 @@ def run_aging_repro(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     """Spec §6.2 (MC plots) and §6.1 item 8: host–guest overlaps for several waiting times of
     the same host history, P_l(q) over samples and clone pairs at the longest t_w, and the
     ultrametricity statistic Δ = ⟨q_mid − q_min⟩ against its null per layer (three clones)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from deeprg.perceptron.montecarlo import (
         MCConfig,
         overlap_histogram,
         run_aging,
         ultrametricity,
     )
+    from deeprg.plotting import colormap, subplots
 
     L, N, alpha, T, t_ws, steps, samples = {
         "tiny": (3, 6, 2.0, 0.05, [4, 16], 16, 3),
@@ -495,11 +473,11 @@ def run_aging_repro(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     um = ultrametricity(last)
     hidden = list(range(1, L))
     shown = sorted({hidden[0], hidden[len(hidden) // 2]})
-    fig, ax = plt.subplots(1, len(shown) + 2, figsize=(4.2 * (len(shown) + 2), 3.6))
+    fig, ax = subplots(1, len(shown) + 2, figsize=(4.2 * (len(shown) + 2), 3.6))
     for k, l in enumerate(shown):
         for j, tw in enumerate(t_ws):
             q = ds["q"].sel(t_w=tw, layer=l).mean("sample")
-            ax[k].semilogx(ds["time"], q, color=plt.cm.viridis(j / max(len(t_ws) - 1, 1)),
+            ax[k].semilogx(ds["time"], q, color=colormap("viridis")(j / max(len(t_ws) - 1, 1)),
                            label=f"t_w={tw}")  # fmt: skip
         ax[k].set_title(f"aging, layer l={l}", fontsize=9)
         ax[k].set_xlabel("t − t_w (MCS)")
@@ -507,7 +485,9 @@ def run_aging_repro(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     ax[0].legend(fontsize=7)
     for l in range(L + 1):
         if 0 < l < L:
-            ax[-2].plot(hist["q"], hist.sel(layer=l), color=plt.cm.plasma(l / L), label=f"l={l}")
+            ax[-2].plot(
+                hist["q"], hist.sel(layer=l), color=colormap("plasma")(l / L), label=f"l={l}"
+            )
     ax[-2].set_title(f"P_l(q), t_w={max(t_ws)}, t={steps}", fontsize=9)
     ax[-2].set_xlabel("q")
     ax[-2].legend(fontsize=7)

@@ -32,14 +32,11 @@ _SIZES = {
     "layer vs α, RS replicon",
 )
 def run_rsb(size: str, seed: int, out_dir: Path) -> ReproductionResult:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
     from deeprg.experiments.perceptron_repro import _save
     from deeprg.perceptron.replica import rs_replicon, rsb_dataset, rsb_path, solve_path, solve_rsb
+    from deeprg.plotting import colormap, subplots
 
     L, alphas, two = _SIZES[size]
     sols = rsb_path(L, alphas, 1)
@@ -76,12 +73,12 @@ def run_rsb(size: str, seed: int, out_dir: Path) -> ReproductionResult:
             f"; 2RSB at L = {L2}, α = {a2:g}: x = {np.round(r2.x, 3).tolist()}, levels per layer "
             f"{r2.levels.tolist()} (1RSB {r1.levels.tolist()}), converged {r2.converged}"
         )
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig, axes = subplots(1, 3, figsize=(14, 4))
     xs = np.linspace(0, 1, 401)
     show = sols[-1]
     qx = show.parisi_function(xs)
     for l in range(1, L // 2 + 1):
-        axes[0].plot(xs, qx[:, l], label=f"l = {l}", color=plt.cm.viridis(l / (L / 2 + 1)))
+        axes[0].plot(xs, qx[:, l], label=f"l = {l}", color=colormap("viridis")(l / (L / 2 + 1)))
     axes[0].set_xlabel("x")
     axes[0].set_ylabel("q(x, l)")
     axes[0].set_title(f"1RSB Parisi functions, L = {L}, α = {show.alpha:.0f}", fontsize=9)
