@@ -49,11 +49,13 @@ def test_quick_thresholds_grow_with_depth(tmp_path):
 def test_tiny_teacher_and_dense_limit_carry_the_theory_lines(tmp_path):
     """The theory columns of the MC reproductions are the replica solvers' values (Gibbs
     learning at L = 1; the closure profiles of the dense-limit test)."""
-    from deeprg.perceptron.replica import solve_rs
+    from theory_references import gibbs_learning_eps_g
 
     ds = registry.get("perceptron-teacher").run(size="tiny", seed=0, out_dir=tmp_path).dataset
-    ref = solve_rs(1, 1.0, scenario="teacher").eps_g
-    assert float(ds["eps_g_rs"].sel(L=1, alpha=1.0)) == pytest.approx(ref, rel=1e-10)
+    # independent reference: the textbook Gibbs-learning equation (not the solver it calls)
+    for a in (1.0, 3.0):
+        ref = gibbs_learning_eps_g(a)
+        assert float(ds["eps_g_rs"].sel(L=1, alpha=a)) == pytest.approx(ref, abs=1e-9)
     assert np.all((ds["eps_g_mc"] >= 0) & (ds["eps_g_mc"] <= 0.5 + 4 * ds["eps_g_mc_se"]))
     dl = registry.get("perceptron-dense-limit").run(size="tiny", seed=0, out_dir=tmp_path).dataset
     # closure B leaves the input side liquid, closure A is reflection symmetric

@@ -230,11 +230,18 @@ def test_kernel_value_and_replace():
 
 
 def test_zero_input_gives_zero_not_nan():
+    """A zero input has zero preactivations in every layer (no biases), and φ(0) = 0 for
+    these activations: its kernel row, column and variance are exactly 0 (not NaN), and the
+    other inputs' kernels are those computed without it."""
     X = _inputs(3)
     X[1] = 0.0
     for act in ("relu", "erf", np.tanh):
         k = nngp(X, activation=act, sigma2=1.0, depth=2, order=16)[-1]
-        assert np.all(np.isfinite(k.cov12))
+        np.testing.assert_array_equal(k.cov12[1], 0.0)
+        np.testing.assert_array_equal(k.cov12[:, 1], 0.0)
+        assert k.var1[1] == 0.0
+        rest = nngp(X[[0, 2]], activation=act, sigma2=1.0, depth=2, order=16)[-1]
+        np.testing.assert_allclose(k.cov12[np.ix_([0, 2], [0, 2])], rest.cov12, rtol=1e-12)
 
 
 @pytest.mark.parametrize(

