@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -218,7 +218,6 @@ def read_dataset(path: str | os.PathLike[str]) -> Any:
 # -- checkpoints: arrays + a JSON skeleton, no pickle --------------------------------------------
 
 
-
 def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
     """JSON skeleton of a state tree; arrays go to ``arrays`` under generated names."""
 
@@ -291,7 +290,7 @@ def save_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], **m
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **out)
+            np.savez(fh, **cast(dict[str, Any], out))
             fh.flush()
             os.fsync(fh.fileno())
 

@@ -625,6 +625,7 @@ def run_representations(size: str, seed: int, out_dir: Path) -> ReproductionResu
         split, [N] * L, 1.0, T, chains=chains, steps=steps, thin=2, seed=seed, Z=Z, progress=False
     )
     K_mc = res.layer_kernels
+    assert K_mc is not None  # Z was given
     rel = np.linalg.norm(K_th - K_mc, axis=(1, 2)) / np.linalg.norm(K_mc, axis=(1, 2))
     gp = fit(split.X, split.y, [N] * L, 1.0, T, mode="gp").layer_kernels(Z)
     rel_gp = np.linalg.norm(gp - K_mc, axis=(1, 2)) / np.linalg.norm(K_mc, axis=(1, 2))

@@ -143,7 +143,8 @@ def compare(
         d["a2_over_N"] = (res.a2_over_N - rep["u"][-1]) / res.a2_over_N_se
         if res.r2.size:  # linear networks: ⟨‖r_1‖²⟩ = U (§3.8)
             d["U"] = (res.r2[0] - rep["U"]) / res.r2_se[0]
-        if mode in K_theory:
+        if mode in K_theory and res.layer_kernels is not None and Z is not None:
+            assert res.layer_kernels_se is not None
             diff = res.layer_kernels[1:] - K_theory[mode][1:]
             nrm = lambda a: np.linalg.norm(a, axis=(-2, -1))  # noqa: E731
             for l, z in enumerate(nrm(diff) / nrm(res.layer_kernels_se[1:]), start=1):
@@ -225,7 +226,7 @@ def _register() -> None:
 
         from deeprg.data import make_dataset
 
-        cfg = {
+        cfg: dict[str, Any] = {
             "data": "teacher",
             "P": 60,
             "P_test": 2000,

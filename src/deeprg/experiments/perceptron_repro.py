@@ -335,9 +335,9 @@ def run_teacher(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         f"ε_g MC − RS in standard errors (rows L = {Ls}): {np.round(z, 1).tolist()}"
         + f"; MC ε_g: {np.round(eps, 3).tolist()}; RS: {np.round(eps_th, 3).tolist()}"
     )
-    cfg = {"size": size, "Ls": Ls, "alphas": alphas, "N": N, "T": T, "steps": steps,
+    cfg_out = {"size": size, "Ls": Ls, "alphas": alphas, "N": N, "T": T, "steps": steps,
            "samples": samples}  # fmt: skip
-    return ReproductionResult(out, figs, msg, cfg)
+    return ReproductionResult(out, figs, msg, cfg_out)
 
 
 @register(
@@ -383,7 +383,7 @@ def run_dense_limit(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     both = xr.concat(parts, dim="size")
     d = both.isel(t_w=-1) - both.isel(t_w=0)
     se = np.sqrt(both["Q_se"].isel(t_w=-1) ** 2 + both["Q_se"].isel(t_w=0) ** 2)
-    aging_z = (np.abs(d["Q"]) / np.maximum(se, 1e-3)).max("wlayer")
+    aging_z = (abs(d["Q"]) / se.clip(min=1e-3)).max("wlayer")
     mc = both.isel(t_w=-1).drop_vars("t_w")
     for v in ("q", "Q", "q_se", "Q_se", "energy", "violations"):
         mc[v + "_short_tw"] = both[v].isel(t_w=0).drop_vars("t_w")
@@ -437,9 +437,9 @@ def run_dense_limit(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         f"RS at α={alpha:g}: Q_A = {np.round(th['A'].Q, 3).tolist()}, "
         f"Q_B = {np.round(th['B'].Q, 3).tolist()}; " + "; ".join(verdict)
     )
-    cfg = {"size": size, "L": L, "alpha": alpha, "T": T, "T_anneal": T_anneal, "t_w": str(tws),
+    cfg_out = {"size": size, "L": L, "alpha": alpha, "T": T, "T_anneal": T_anneal, "t_w": str(tws),
            "sizes": str(sizes), "steps": steps, "samples": samples}  # fmt: skip
-    return ReproductionResult(mc, figs, msg, cfg)
+    return ReproductionResult(mc, figs, msg, cfg_out)
 
 
 @register(

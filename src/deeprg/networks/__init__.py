@@ -112,8 +112,7 @@ def potential_and_grad(
         gr *= 1.0 / (T * np.sqrt(n))
         gr += p * (1.0 / s)
         g.append(gr)
-    g = tuple(g)
-    return pot, g, f
+    return pot, tuple(g), f
 
 
 def backprop_readout(net: Network, params: Params) -> list[np.ndarray]:

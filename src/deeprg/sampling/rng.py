@@ -11,6 +11,8 @@ It exposes the two methods the samplers use, ``standard_normal`` and ``uniform``
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from deeprg.errors import check_int
@@ -40,8 +42,8 @@ class ChainRNG:
     def n_chains(self) -> int:
         return len(self.generators)
 
-    def _rows(self, size: tuple[int, ...] | int, dtype) -> tuple[np.ndarray, np.ndarray]:
-        shape = (size,) if np.isscalar(size) else tuple(size)
+    def _rows(self, size: tuple[int, ...] | int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        shape: tuple[int, ...] = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
         if not shape or shape[0] != self.n_chains:
             raise ValueError(f"leading axis must be the chain axis ({self.n_chains}), got {shape}")
         out = np.empty(shape, dtype=dtype)

@@ -390,6 +390,8 @@ def _observe(
 def _finalize(
     name: str, net: Network, acc: _Acc, acc_rate: list[float], state: SamplerState
 ) -> RunResult:
+    if acc.f_mean is None or acc.f_m2 is None:
+        raise ValueError("no draws were kept")
     C = acc.f_mean.shape[0]
     n = acc.n
     f_mean = acc.f_mean.mean(0)

@@ -56,9 +56,18 @@ def _axpy(a: Params, b: Params, coef: np.ndarray | float) -> Params:
     """a + coef·b, with coef per chain (broadcast over parameter axes)."""
 
     def c(x: np.ndarray) -> np.ndarray | float:
-        return coef if np.isscalar(coef) else np.reshape(coef, (-1,) + (1,) * (x.ndim - 1))
+        if isinstance(coef, np.ndarray):
+            return np.reshape(coef, (-1,) + (1,) * (x.ndim - 1))
+        return coef
 
     return tuple(x + c(x) * y for x, y in zip(a, b, strict=True))
+
+
+def _grad_fields(state: SamplerState) -> tuple[np.ndarray, Params, np.ndarray]:
+    """(potential, gradient, step size) of a gradient sampler's state (set by its ``init``)."""
+    if state.potential is None or state.grad is None or state.step_size is None:
+        raise ValueError("a gradient sampler needs a state made by its own init")
+    return state.potential, state.grad, state.step_size
 
 
 def _sqnorm(a: Params) -> np.ndarray:
@@ -75,7 +84,7 @@ def langevin_proposal(
     """
     h = np.asarray(eta, dtype=np.float64) * T
     out, xis = [], []
-    for p, g in zip(state.params, state.grad, strict=True):
+    for p, g in zip(state.params, _grad_fields(state)[1], strict=True):
         shape = (-1,) + (1,) * (p.ndim - 1)
         xi = rng.standard_normal(p.shape)
         new = xi * np.sqrt(2 * h).reshape(shape)  # in-place updates avoid temporaries
@@ -95,8 +104,8 @@ def langevin(net: Network, X: np.ndarray, y: np.ndarray, T: float, eta: float) -
         pot, g, _ = potential_and_grad(net, params, X, y, T)
         return SamplerState(params, pot, g, np.full(params[0].shape[0], eta))
 
-    def step(state: SamplerState, rng: Any, **_: Any):
-        new, _ = langevin_proposal(state, state.step_size, T, rng)
+    def step(state: SamplerState, rng: Any, **kwargs: Any):
+        new, _ = langevin_proposal(state, _grad_fields(state)[2], T, rng)
         pot, g, _ = potential_and_grad(net, new, X, y, T)
         return replace(state, params=new, potential=pot, grad=g), {"acceptance": np.ones(len(pot))}
 
@@ -114,14 +123,15 @@ def mala(
         pot, g, _ = potential_and_grad(net, params, X, y, T)
         return SamplerState(params, pot, g, np.full(params[0].shape[0], eta))
 
-    def step(state: SamplerState, rng: Any, adapt: bool = False, t: int = 1, **_: Any):
-        h = state.step_size * T
-        prop, _ = langevin_proposal(state, state.step_size, T, rng)
+    def step(state: SamplerState, rng: Any, adapt: bool = False, t: int = 1, **kwargs: Any):
+        pot0, grad0, step_size = _grad_fields(state)
+        h = step_size * T
+        prop, _ = langevin_proposal(state, step_size, T, rng)
         pot, g, _ = potential_and_grad(net, prop, X, y, T)
         # log q(x'|x) = −‖x' − x + h∇Φ(x)‖²/(4h)
-        fwd = _sqnorm(_axpy(_axpy(prop, state.params, -1.0), state.grad, h)) / (4 * h)
+        fwd = _sqnorm(_axpy(_axpy(prop, state.params, -1.0), grad0, h)) / (4 * h)
         bwd = _sqnorm(_axpy(_axpy(state.params, prop, -1.0), g, h)) / (4 * h)
-        log_acc = state.potential - pot + fwd - bwd
+        log_acc = pot0 - pot + fwd - bwd
         accept = np.log(rng.uniform(size=log_acc.shape)) < log_acc
         acc_prob = np.exp(np.minimum(log_acc, 0.0))
 
@@ -131,14 +141,10 @@ def mala(
                 for x, z in zip(a, b, strict=True)
             )
 
-        step_size = state.step_size
         if adapt:
             step_size = step_size * np.exp((acc_prob - target_accept) / np.sqrt(t + 10.0))
         new = SamplerState(
-            pick(prop, state.params),
-            np.where(accept, pot, state.potential),
-            pick(g, state.grad),
-            step_size,
+            pick(prop, state.params), np.where(accept, pot, pot0), pick(g, grad0), step_size
         )
         return new, {"acceptance": acc_prob}
 
@@ -201,9 +207,7 @@ def _first_layer(
     rs = rn[:, None] / np.sqrt(d)
     if P < d:
         K = s2 * (rn**2)[:, None, None] * gram + T * np.eye(P)
-        return _blr_matheron(
-            K, lambda w: rs * (w @ X.T), lambda a: rs * (a @ X), y, s2, T, rng, d
-        )
+        return _blr_matheron(K, lambda w: rs * (w @ X.T), lambda a: rs * (a @ X), y, s2, T, rng, d)
     G = (rn**2)[:, None, None] * gram
     return _blr_from_gram(G, rs * Xty[None, :], s2, T, rng, C)
 
@@ -246,7 +250,7 @@ def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampl
     def init(params: Params) -> SamplerState:
         return SamplerState(tuple(np.array(p) for p in params))
 
-    def step(state: SamplerState, rng: Any, **_: Any):
+    def step(state: SamplerState, rng: Any, **kwargs: Any):
         params = list(state.params)
         _, xs = forward(
             net, tuple(params), X

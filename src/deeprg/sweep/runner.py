@@ -249,9 +249,9 @@ def make_executor(
             raise InputError(
                 "Dask executors need the [dist] extra: pip install 'deeprg[dist]'"
             ) from None
+        cl: Any = None
         if scheduler is not None:
             client = Client(scheduler)
-            cl = None
         elif cluster in ("slurm", "pbs"):
             import dask_jobqueue
 
@@ -390,7 +390,7 @@ def _drain(futs: dict[Future, dict[str, Any]], record, show: bool, n: int) -> No
             record(futs[fut], r)
             done += r["status"] == "ok"
             failed += r["status"] == "failed"
-            if bar is not None:
+            if bar is not None and task is not None:
                 running = sum(f.running() for f in futs)
                 bar.update(
                     task,
@@ -435,7 +435,7 @@ def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
     sizes = {}
     coords: dict[str, Any] = {}
     for dim, names in dims:
-        if dim == "seed":
+        if dim == "seed" and spec.seeds is not None:
             vals = spec.seeds.seed_list()
             coords["seed"] = np.asarray(vals)
         elif dim == "zip":
@@ -464,23 +464,23 @@ def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
     ds["status"].attrs["meaning"] = (
         "1 done, 2 done by another deeprg version (stale), 0 missing, -1 failed"
     )
-    for k, vals in data.items():
-        sample = next(iter(vals.values()))
+    for k, by_pos in data.items():
+        sample = next(iter(by_pos.values()))
         if _is_text(sample):  # labels (e.g. the mc experiment's liquid/solid phase per layer)
-            n = max(len(v) if isinstance(v, list) else 1 for v in vals.values())
+            n = max(len(v) if isinstance(v, list) else 1 for v in by_pos.values())
             arr = np.full((*shape, n), "", dtype=object)
-            for pos, v in vals.items():
+            for pos, v in by_pos.items():
                 arr[pos][: len(v) if isinstance(v, list) else 1] = v
             ds[k] = ((*dim_names, f"{k}_index"), arr.astype(str))
         elif isinstance(sample, list):
-            n = max(len(v) for v in vals.values())
+            n = max(len(v) for v in by_pos.values())
             arr = np.full((*shape, n), np.nan)
-            for pos, v in vals.items():
+            for pos, v in by_pos.items():
                 arr[pos][: len(v)] = np.asarray(v, dtype=float)
             ds[k] = ((*dim_names, f"{k}_index"), arr)
         else:
             arr = np.full(shape, np.nan)
-            for pos, v in vals.items():
+            for pos, v in by_pos.items():
                 arr[pos] = float(v) if v is not None else np.nan
             ds[k] = (dim_names, arr)
     if write:

@@ -138,7 +138,7 @@ class SweepSpec(BaseModel):
         axes = self.axes()
         levels: list[list[tuple[dict[str, int], dict[str, Any]]]] = []
         for dim, names in self.dims():
-            if dim == "seed":
+            if dim == "seed" and self.seeds is not None:
                 levels.append(
                     [({"seed": i}, {"seed": s}) for i, s in enumerate(self.seeds.seed_list())]
                 )
@@ -171,8 +171,8 @@ def point_key(experiment: str, params: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def _loc(err: dict[str, Any]) -> str:
-    parts = []
+def _loc(err: Any) -> str:
+    parts: list[str] = []
     for p in err["loc"]:
         if isinstance(p, int):
             parts[-1] = f"{parts[-1]}[{p}]" if parts else f"[{p}]"

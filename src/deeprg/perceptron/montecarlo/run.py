@@ -362,7 +362,9 @@ def simulate_sample(
     times = np.unique(np.round(np.geomspace(1, cfg.steps, cfg.n_times)).astype(int))
     seg_seeds = rng.integers(2**31 - 1, size=len(times) + 1)
     S_test = random_patterns(cfg.P_test, list(w), rng)[0] if teacher is not None else None
-    teacher_test_out = forward_signs(teacher, S_test)[-1] if teacher is not None else None
+    teacher_test_out = (
+        forward_signs(teacher, S_test)[-1] if teacher is not None and S_test is not None else None
+    )
     temps = cfg.temperatures
     betas = np.array([np.inf if t == 0 else 1.0 / t for t in temps])
     R = len(temps)
@@ -372,7 +374,7 @@ def simulate_sample(
     L = cfg.L
     pairs = _pairs(cfg.clones)
     nt = len(times)
-    out = {k: np.zeros((nt, L + 1)) for k in ("q", "qabs", "C", "q_ts")}
+    out: dict[str, np.ndarray] = {k: np.zeros((nt, L + 1)) for k in ("q", "qabs", "C", "q_ts")}
     out |= {k: np.zeros((nt, L)) for k in ("Q", "energy", "violations", "Q_ts")}
     out["q_pairs"] = np.zeros((nt, len(pairs), L + 1))
     out["Q_pairs"] = np.zeros((nt, len(pairs), L))
@@ -452,7 +454,7 @@ def simulate_sample(
         out["C"][k] = overlaps(cur[0], ref, w)[0]
         E, V = eng.layer_energies(cur[0].S, cur[0].h, w, cfg.kappa, cfg.eps)
         out["energy"][k], out["violations"][k] = E, V
-        if teacher_state is not None:
+        if teacher_state is not None and S_test is not None and teacher_test_out is not None:
             qt, Qt, _ = overlaps(cur[0], teacher_state, w)
             out["q_ts"][k], out["Q_ts"][k] = qt, Qt
             out["eps_g"][k] = student_eps_g(cur[0], w, S_test, teacher_test_out)
@@ -579,13 +581,13 @@ def run_mc(
             with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as ex:
                 for idx, res in ex.map(_run_one, tasks):
                     results[idx] = res
-                    if bar is not None:
+                    if bar is not None and task is not None:
                         bar.update(task, advance=1)
         else:
             for t in tasks:
                 idx, res = _run_one(t)
                 results[idx] = res
-                if bar is not None:
+                if bar is not None and task is not None:
                     bar.update(task, advance=1)
     finally:
         if bar is not None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from deeprg.errors import InputError
 
 
-def lndet_parisi(Q: Sequence[float], x: Sequence[float]) -> float:
+def lndet_parisi(Q: ArrayLike, x: ArrayLike) -> float:
     """(1/n) ln det of a k-RSB Parisi matrix with unit diagonal, n → 0 (§3.9 item 1).
 
     Q = (Q_0 ≤ … ≤ Q_k), breakpoints x = (x_1 ≤ … ≤ x_k) in (0, 1]:
@@ -36,22 +37,23 @@ def lndet_parisi(Q: Sequence[float], x: Sequence[float]) -> float:
     return float(val)
 
 
-def parisi_matrix(n: int, Q: Sequence[float], block_sizes: Sequence[int]) -> np.ndarray:
+def parisi_matrix(n: int, Q: ArrayLike, block_sizes: Sequence[int]) -> np.ndarray:
     """Explicit n×n hierarchical matrix: entries Q_i within blocks of size m_i (m_0 = n), 1 on the diagonal.
 
     ``block_sizes`` = (m_1 > m_2 > … > m_k), each dividing the previous; finite-n Parisi
     parameters m_i play the role of x_i after continuation n → 0.
     """
-    M = np.full((n, n), float(Q[0]))
+    q = np.asarray(Q, dtype=np.float64)
+    M = np.full((n, n), q[0])
     idx = np.arange(n)
     for i, m in enumerate(block_sizes, start=1):
         same = (idx[:, None] // m) == (idx[None, :] // m)
-        M[same] = Q[i]
+        M[same] = q[i]
     np.fill_diagonal(M, 1.0)
     return M
 
 
-def lndet_parisi_finite_n(n: int, Q: Sequence[float], block_sizes: Sequence[int]) -> float:
+def lndet_parisi_finite_n(n: int, Q: ArrayLike, block_sizes: Sequence[int]) -> float:
     """(1/n) ln det of the explicit finite-n matrix from the eigenvalue formula (for checks).
 
     Eigenvalues: Λ_{k+1} = 1 − Q_k (multiplicity n − n/m_k), Λ_i = Λ_{i+1} + m_i (Q_i − Q_{i−1})

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from deeprg.errors import InputError, check_choice, check_int, check_positive
 from deeprg.perceptron.replica import special as sp
@@ -467,7 +468,7 @@ def stability_margin(sol: RSSolution) -> float:
 
 def solve_path(
     L: int,
-    alphas: Sequence[float],
+    alphas: ArrayLike,
     *,
     scenario: str = "random",
     closure: str = "A",
@@ -477,7 +478,7 @@ def solve_path(
     """Continuation in α (sorted ascending), each solve seeded by the previous solution."""
     out: list[RSSolution] = []
     prev = None
-    for a in sorted(float(v) for v in alphas):  # continuation is sequential by nature
+    for a in np.sort(np.asarray(alphas, dtype=np.float64).ravel()):  # sequential by nature
         prev = solve_rs(L, a, scenario=scenario, closure=closure, margin=margin, init=prev, **kw)
         out.append(prev)
     return out

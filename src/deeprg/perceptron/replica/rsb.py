@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from deeprg.errors import InputError, check_int, check_positive
@@ -598,7 +599,7 @@ def _u_from_x(x: np.ndarray) -> np.ndarray:
 
 def rsb_path(
     L: int,
-    alphas: Sequence[float],
+    alphas: ArrayLike,
     k: int = 1,
     *,
     margin: float = 0.0,
