@@ -12,14 +12,14 @@ def gibbs_learning_eps_g(alpha: float) -> float:
     e^{−Rt²/2}/H(−√R t) = 2/erfcx(−√R t/√2) keeps the integrand finite in the tails."""
 
     def gap(R):
-        f = lambda t: (
-            np.exp(-t * t / 2)
-            / np.sqrt(2 * np.pi)
-            * 2
-            / special.erfcx(  # noqa: E731
-                -np.sqrt(R) * t / np.sqrt(2)
+        def f(t):
+            return (
+                np.exp(-t * t / 2)
+                / np.sqrt(2 * np.pi)
+                * 2
+                / special.erfcx(-np.sqrt(R) * t / 2**0.5)
             )
-        )
+
         I = integrate.quad(f, -40, 40, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
         return R / np.sqrt(1 - R) - alpha / np.pi * I
 
