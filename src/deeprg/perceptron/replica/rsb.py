@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -49,13 +50,13 @@ def _gh_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     return t, w / np.sqrt(2 * np.pi)
 
 
-def _check_x(x: Sequence[float], k: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    if len(x) != k:
-        raise InputError(f"x must hold k = {k} breakpoints, got {len(x)}")
-    if k and (np.any(x <= 0) or np.any(x > 1) or np.any(np.diff(x) <= 0)):
-        raise InputError(f"breakpoints x must satisfy 0 < x_1 < ... < x_k <= 1, got {x.tolist()}")
-    return x
+def _check_x(x: ArrayLike, k: int) -> np.ndarray:
+    xa = np.asarray(x, dtype=np.float64).reshape(-1)
+    if len(xa) != k:
+        raise InputError(f"x must hold k = {k} breakpoints, got {len(xa)}")
+    if k and (np.any(xa <= 0) or np.any(xa > 1) or np.any(np.diff(xa) <= 0)):
+        raise InputError(f"breakpoints x must satisfy 0 < x_1 < ... < x_k <= 1, got {xa.tolist()}")
+    return xa
 
 
 def parisi_recursion(
@@ -80,9 +81,9 @@ def parisi_recursion(
         shp[m + 1] = -1
         y = y + np.sqrt(np.maximum(delta[:, m], 0.0)).reshape((B,) + (1,) * K1) * t.reshape(shp)
     g, dg = final(y)
-    gs: list[np.ndarray | None] = [None] * (K1 + 1)
-    dgs: list[np.ndarray | None] = [None] * (K1 + 1)
-    W: list[np.ndarray | None] = [None] * K1
+    gs: list[Any] = [None] * (K1 + 1)
+    dgs: list[Any] = [None] * (K1 + 1)
+    W: list[Any] = [None] * K1
     # reduce the trailing axes: arrays keep (B, n_0, …, n_{j−1}) after level j
     gs[K1], dgs[K1] = g.reshape(y.shape), dg.reshape(y.shape)
     for j in range(k, 0, -1):  # loop over RSB levels (k <= 3), not data
@@ -175,7 +176,7 @@ def lndet_parisi_batch(Q: np.ndarray, x: np.ndarray) -> np.ndarray:
     complex input allowed (complex-step derivatives).
     """
     k = Q.shape[-1] - 1
-    lam = [None] * (k + 2)
+    lam: list[Any] = [None] * (k + 2)
     lam[k + 1] = 1.0 - Q[..., k]
     for i in range(k, 0, -1):  # levels
         lam[i] = lam[i + 1] + x[i - 1] * (Q[..., i] - Q[..., i - 1])
@@ -387,7 +388,7 @@ def solve_rsb(
     alpha: float,
     k: int = 1,
     *,
-    x: Sequence[float] | None = None,
+    x: ArrayLike | None = None,
     optimize_x: bool = True,
     margin: float = 0.0,
     init: RSBSolution | RSSolution | None = None,
@@ -404,7 +405,7 @@ def solve_rsb(
     spread seed (level i at least ``seed``·(i+1)/(k+1)) so that a replica-symmetry-breaking
     direction can grow. ``x`` fixes the starting breakpoints (default evenly spaced, or those of
     ``init``); with ``optimize_x`` they solve ∂f/∂x_i = 0 by a bracketed root search (k = 1) or
-    a Powell hybrid solve (k ≥ 2). k = 0 is the RS chain (same as ``solve_rs``).
+    a damped Newton iteration with a forward-difference Jacobian (k ≥ 2). k = 0 is the RS chain (same as ``solve_rs``).
     """
     L = check_int("L", L)
     alpha = check_positive("alpha", alpha)
@@ -417,7 +418,7 @@ def solve_rsb(
     K1 = k + 1
     if x is None:
         x = init.x if isinstance(init, RSBSolution) and init.k == k else np.arange(1, K1) / K1
-    x = _check_x(x, k)
+    xs = _check_x(x, k)
     if isinstance(init, RSBSolution) and init.L == L and init.k == k:
         ramp = seed * np.arange(1, K1 + 1) / K1  # seed floor: newly unstable layers can grow
         Q0 = np.maximum.accumulate(np.maximum(init.Q, ramp), axis=-1)
@@ -433,7 +434,7 @@ def solve_rsb(
         warm = False
     z = chain.pack(Q0, q0)
     total_it = 0
-    state = {"z": z, "warm": warm}
+    state: dict[str, Any] = {"z": z, "warm": warm}
 
     def solve_at(xv: np.ndarray):
         nonlocal total_it
@@ -451,13 +452,13 @@ def solve_rsb(
         qh = np.maximum.accumulate(qh, axis=-1)
         return Q, q, qh, res, ok
 
-    Q, q, qh, res, ok = solve_at(x)
-    d = chain.dfdx(Q, q, qh, x) if k else np.zeros(0)
+    Q, q, qh, res, ok = solve_at(xs)
+    d = chain.dfdx(Q, q, qh, xs) if k else np.zeros(0)
     x_ok = True
     trivial = max(np.ptp(Q, axis=-1).max(), np.ptp(q, axis=-1).max()) < 1e-7
     if k and optimize_x and not trivial:
-        x, (Q, q, qh, res, ok), d, x_ok = _solve_breakpoints(chain, solve_at, x, d, x_tol)
-    f = chain.free_entropy(Q, q, qh, x)
+        xs, (Q, q, qh, res, ok), d, x_ok = _solve_breakpoints(chain, solve_at, xs, d, x_tol)
+    f = chain.free_entropy(Q, q, qh, xs)
     conv = bool(ok and x_ok and not _saturated_q(q))
     if L == 1 and alpha > gardner_capacity(margin):
         conv, status = False, "unsat"
@@ -468,7 +469,7 @@ def solve_rsb(
         alpha=alpha,
         k=k,
         margin=margin,
-        x=x,
+        x=xs,
         q=q,
         Q=Q,
         qhat=qh,
@@ -493,7 +494,7 @@ def _solve_breakpoints(chain: _Chain, solve_at, x0: np.ndarray, d0: np.ndarray, 
             out = solve_at(np.array([xv]))
             if _saturated_q(out[1]):
                 return float("nan")  # inner saddle ran into the q = Q = 1 corner
-            return float(chain.dfdx(*out[:3], np.array([xv]))[0])
+            return float(chain.dfdx(out[0], out[1], out[2], np.array([xv]))[0])
 
         x_a, f_a = float(x0[0]), float(d0[0])
         if abs(f_a) < 1e-12:
@@ -531,23 +532,23 @@ def _solve_breakpoints(chain: _Chain, solve_at, x0: np.ndarray, d0: np.ndarray, 
         except ValueError:  # the inner saddle switched branch inside the bracket
             xr = x_b if abs(f_b) < abs(f_a) else x_a
             out = solve_at(np.array([xr]))
-            return np.array([xr]), out, chain.dfdx(*out[:3], np.array([xr])), False
+            return np.array([xr]), out, chain.dfdx(out[0], out[1], out[2], np.array([xr])), False
         out = solve_at(np.array([xr]))
-        d = chain.dfdx(*out[:3], np.array([xr]))
+        d = chain.dfdx(out[0], out[1], out[2], np.array([xr]))
         return np.array([xr]), out, d, bool(np.isfinite(d).all() and not _saturated_q(out[1]))
 
     def G(u: np.ndarray) -> tuple[np.ndarray, tuple]:
         xv = _x_from_u(u)
         out = solve_at(xv)
-        return chain.dfdx(*out[:3], xv), out
+        return chain.dfdx(out[0], out[1], out[2], xv), out
 
     # k >= 2: damped Newton on unconstrained u (stick breaking), forward-difference Jacobian,
     # backtracking on max |∂f/∂x|
     u = _u_from_x(x0)
-    F, out = G(u)
+    Fv, out = G(u)
     ok = False
     for _ in range(40):  # Newton steps
-        if np.max(np.abs(F)) < 1e-7:
+        if np.max(np.abs(Fv)) < 1e-7:
             ok = True
             break
         h = 1e-3
@@ -555,24 +556,24 @@ def _solve_breakpoints(chain: _Chain, solve_at, x0: np.ndarray, d0: np.ndarray, 
         for i in range(k):  # Jacobian columns
             du = np.zeros(k)
             du[i] = h
-            J[:, i] = (G(u + du)[0] - F) / h
-        step = np.linalg.lstsq(J, -F, rcond=None)[0]
+            J[:, i] = (G(u + du)[0] - Fv) / h
+        step = np.linalg.lstsq(J, -Fv, rcond=None)[0]
         nrm = np.max(np.abs(step))
         if nrm > 1.0:
             step /= nrm
         t = 1.0
         while t > 1 / 64:
             F_new, out_new = G(u + t * step)
-            if np.max(np.abs(F_new)) < np.max(np.abs(F)):
+            if np.max(np.abs(F_new)) < np.max(np.abs(Fv)):
                 break
             t /= 2
-        u, F, out = u + t * step, F_new, out_new
+        u, Fv, out = u + t * step, F_new, out_new
         if nrm * t < x_tol:
-            ok = bool(np.max(np.abs(F)) < 1e-5)
+            ok = bool(np.max(np.abs(Fv)) < 1e-5)
             break
     xv = _x_from_u(u)
     out = solve_at(xv)
-    d = chain.dfdx(*out[:3], xv)
+    d = chain.dfdx(out[0], out[1], out[2], xv)
     ok = bool(ok or np.max(np.abs(d)) < 1e-7)
     return xv, out, d, ok and not _saturated_q(out[1])
 
@@ -609,7 +610,7 @@ def rsb_path(
     converged one (an RS continuation supplies the frozen profile at the first α)."""
     from deeprg.perceptron.replica.rs import solve_path
 
-    alphas = sorted(float(a) for a in alphas)
+    alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())
     rs0 = solve_path(L, np.geomspace(min(1.0, alphas[0]), alphas[0], 8), margin=margin)[-1]
     out: list[RSBSolution] = []
     prev: RSBSolution | RSSolution = rs0
