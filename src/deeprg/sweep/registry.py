@@ -219,7 +219,14 @@ def replica_point(
 
     path = np.geomspace(min(path_from, alpha), alpha, path_points)
     sol = solve_path(L, path, scenario=scenario, closure=closure, margin=margin)[-1]
-    out = {"q": sol.q.tolist(), "Q": sol.Q.tolist(), "f": sol.f, "converged": sol.converged}
+    out = {
+        "q": sol.q.tolist(),
+        "Q": sol.Q.tolist(),
+        "f": sol.f if sol.status != "unsat" else None,  # no free entropy beyond capacity
+        "converged": sol.converged,
+        "status": sol.status,
+        "residual": sol.residual,
+    }
     if sol.eps_g is not None:
         out["eps_g"] = sol.eps_g
     return out
@@ -285,6 +292,7 @@ def compare_point(
             "a2_over_N_se",
             "rhat_max",
             "ess_min",
+            "equilibrated",
         )
     }
     for mode, rep in cr.theory.items():
