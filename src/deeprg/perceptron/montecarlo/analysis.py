@@ -120,7 +120,9 @@ def matched_overlaps(
     For every hidden layer the units of b are matched to those of a (a permutation π_l and
     signs σ_l: linear assignment on |O_ij|, O_ij = (1/M) Σ_μ S^a_iμ S^b_jμ); the clamped layers
     keep the identity; ``permute=False`` (sparse graphs, where the wiring fixes each unit's
-    identity) matches signs only. Returns (q(l), l = 0..L: mean_i σ_i O_{i,π(i)}; Q(l), l = 1..L: mean over
+    identity) matches signs only. Ties of |O_ij| (it takes the values k/M) are broken by the
+    cosine of the incoming weight rows along the matching of the layer below, so the result
+    does not depend on the order of the units. Returns (q(l), l = 0..L: mean_i σ_i O_{i,π(i)}; Q(l), l = 1..L: mean over
     rows of the normalized overlap of J^a_i with the matched, sign-corrected row of J^b).
     Matching maximizes the overlaps, so unrelated networks give a positive floor of order
     √(ln N / M): :func:`~deeprg.perceptron.montecarlo.simulate_sample` records that floor
@@ -128,16 +130,33 @@ def matched_overlaps(
     from scipy.optimize import linear_sum_assignment
 
     L = J_a.shape[0]
-    perms, signs = [], []
+    M = S_a.shape[1]
+    perms: list[np.ndarray] = []
+    signs: list[np.ndarray] = []
     q = np.empty(L + 1)
     for l in range(L + 1):
         n = int(w[l])
-        O = S_a[l, :, :n].astype(np.float64).T @ S_b[l, :, :n] / S_a.shape[1]
-        if l in (0, L) or not permute:
-            pi = np.arange(n)
+        O = S_a[l, :, :n].astype(np.float64).T @ S_b[l, :, :n] / M
+        if l in (0, L):
+            perms.append(np.arange(n))
+            signs.append(np.ones(n))
+            q[l] = np.mean(np.diag(O))
+            continue
+        # incoming weight rows compared along the matching of layer l − 1 (tie-breaker)
+        A = J_a[l - 1, :n, : w[l - 1]]
+        B = J_b[l - 1, :n, : w[l - 1]][:, perms[l - 1]] * signs[l - 1][None, :]
+        C = (A / np.linalg.norm(A, axis=1, keepdims=True)) @ (
+            B / np.linalg.norm(B, axis=1, keepdims=True)
+        ).T
+        if permute:
+            # lexicographic: |O| first; its ties (O takes the values k/M) are broken by C. The
+            # secondary term sums to < 1/(4M) over any assignment, below the smallest step of |O|.
+            pi = linear_sum_assignment(-(np.abs(O) + np.abs(C) / (4 * M * n)))[1]
         else:
-            pi = linear_sum_assignment(-np.abs(O))[1]
-        sg = np.where(O[np.arange(n), pi] >= 0, 1.0, -1.0) if 0 < l < L else np.ones(n)
+            pi = np.arange(n)
+        o, c = O[np.arange(n), pi], C[np.arange(n), pi]
+        # the sign of the spin overlap; where it is 0, the sign of the weight cosine
+        sg = np.where(o != 0, np.sign(o), np.where(c >= 0, 1.0, -1.0))
         perms.append(pi)
         signs.append(sg)
         q[l] = np.mean(sg * O[np.arange(n), pi])
