@@ -9,7 +9,7 @@ from stats_helpers import assert_consistent, assert_detected, check
 
 from deeprg.bpkr import fit
 from deeprg.networks import init_params, network, potential_and_grad
-from deeprg.sampling import ChainRNG, make_sampler, run_chains
+from deeprg.sampling import ChainRNG, Sampler, make_sampler, run_chains
 from deeprg.sampling.samplers import langevin_proposal
 
 
@@ -130,6 +130,15 @@ def test_checkpoint_resume_is_bit_identical(tmp_path):
 
     def go(ck=None, stop=None):
         smp = make_sampler("mala", net, X, y, T, eta=0.01)
+        if stop is not None:  # a run killed during step `stop` (after its last checkpoint)
+            calls = iter(range(10**6))
+
+            def step(state, rng, **kw):
+                if next(calls) == stop:
+                    raise KeyboardInterrupt
+                return smp.step(state, rng, **kw)
+
+            smp = Sampler(smp.name, smp.init, step, smp.config)
         return run_chains(
             smp,
             net,
@@ -142,13 +151,13 @@ def test_checkpoint_resume_is_bit_identical(tmp_path):
             seed=10,
             checkpoint=ck,
             checkpoint_every=50,
-            stop_after=stop,
         )
 
     full = go()
     ck = tmp_path / "run.ckpt"
     with pytest.raises(KeyboardInterrupt):
         go(ck, stop=170)
+    assert ck.exists()  # the checkpoint of step 150 survives the kill
     resumed = go(ck)
     np.testing.assert_array_equal(full.f_mean, resumed.f_mean)
     assert full.eps_g == resumed.eps_g

@@ -254,7 +254,6 @@ def run_chains(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 500,
     progress: bool | None = None,
-    stop_after: int | None = None,
     config: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> RunResult:
@@ -263,8 +262,8 @@ def run_chains(
     ``checkpoint``: an ``.npz`` path; an existing checkpoint resumes only if it was written
     with the same configuration (``config``, the caller's description of the experiment, plus
     everything this function sees), else :class:`~deeprg.errors.InputError`; ``overwrite``
-    discards it. ``stop_after`` (testing aid) interrupts the run after that many total steps,
-    leaving a checkpoint; calling again with the same ``checkpoint`` resumes.
+    discards it. A killed run keeps its last checkpoint; calling again with the same
+    ``checkpoint`` resumes bit-identically.
     """
     steps, warmup = check_int("steps", steps), check_int("warmup", warmup, minimum=0)
     thin = check_int("thin", thin)
@@ -319,13 +318,9 @@ def run_chains(
             if bar is not None:
                 bar.update(task, advance=1)
             done = t + 1
-            if ck is not None and (
-                done % checkpoint_every == 0 or done == total or done == stop_after
-            ):
+            if ck is not None and (done % checkpoint_every == 0 or done == total):
                 saved = {"state": state, "acc": acc, "t": done, "acc_rate": acc_rate}
                 save_checkpoint(ck, saved | {"rng": rng.generators}, ident)
-            if stop_after is not None and done >= stop_after and done < total:
-                raise KeyboardInterrupt
     finally:
         if bar is not None:
             bar.stop()
