@@ -131,14 +131,14 @@ def test_checkpoint_resume_is_bit_identical(tmp_path):
     def go(ck=None, stop=None):
         smp = make_sampler("mala", net, X, y, T, eta=0.01)
         if stop is not None:  # a run killed during step `stop` (after its last checkpoint)
-            calls = iter(range(10**6))
+            calls, inner = iter(range(10**6)), smp
 
             def step(state, rng, **kw):
                 if next(calls) == stop:
                     raise KeyboardInterrupt
-                return smp.step(state, rng, **kw)
+                return inner.step(state, rng, **kw)
 
-            smp = Sampler(smp.name, smp.init, step, smp.config)
+            smp = Sampler(inner.name, inner.init, step, inner.config)
         return run_chains(
             smp,
             net,
