@@ -176,7 +176,10 @@ def test_binary_sweep_spec(capsys, tmp_path):
     [
         (["bpkr", "--P", "1e9"], "teacher data"),
         (["bpkr", "--P", "1000000000"], "teacher data"),
-        (["bpkr", "--P", "300000", "--N0", "2", "--P-test", "2"], "BPKR kernel"),
+        (
+            ["bpkr", "--P", "300000", "--N0", "2", "--P-test", "2", "--path", "kernel"],
+            "BPKR kernel",
+        ),
         (["compare", "--P", "1e9"], "teacher data"),
         (["mc", "--N", "100000000"], "Monte Carlo state"),
     ],

@@ -5,7 +5,9 @@
 >>> fit_.errors(X_test, y_test)   # {'eps_g', 'bias2', 'variance'}
 
 Modes: ``"saddle"`` (proportional-limit saddle point, §2.4), ``"exact"`` (exact finite-width
-scale mixture of GPs, §2.3) and ``"gp"`` (all N_l → ∞, §2.10).
+scale mixture of GPs, §2.3) and ``"gp"`` (all N_l → ∞, §2.10). Paths (how the spectrum of
+C = XXᵀ/N0 is obtained, :mod:`deeprg.bpkr.base`): ``"kernel"`` (P×P), ``"feature"`` (N0×N0,
+linear networks), ``"auto"`` (feature space when N0 < P). Every mode and query works on both.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from deeprg.bpkr.base import Architecture, BaseKernel, architecture, base_kernel
+from deeprg.bpkr.base import (
+    PATHS,
+    Architecture,
+    BaseKernel,
+    architecture,
+    base_kernel,
+    choose_path,
+)
 from deeprg.bpkr.exact import posterior_logU
 from deeprg.bpkr.predict import Mixture, alignment, errors, layer_kernels, predict, train_error
 from deeprg.bpkr.saddle import solve_saddle
@@ -168,17 +177,23 @@ def fit(
     mode: str = "saddle",
     activation: str = "linear",
     *,
+    path: str = "auto",
     progress: Callable[[int, int], None] | None = None,
 ) -> BPKRFit:
     """Fit the BPKR theory to data (X of shape (P, N0), y (P,)).
 
     ``widths`` = N_1..N_L (L >= 1 hidden layers, input side first); ``sigma2`` one value or
     σ_1²..σ_{L+1}²; ``T`` >= 0 (T = 0 is the exact interpolation limit, §2.6);
-    ``activation`` "linear" (exact theory) or "relu" (the §5.1 heuristic; saddle and gp modes).
+    ``activation`` "linear" (exact theory) or "relu" (the §5.1 heuristic; saddle and gp modes);
+    ``path`` "auto" (feature space for linear networks with N0 < P: O(P N0² + N0³) time and
+    O(P N0) memory), "kernel" (the P×P kernel) or "feature" (linear only).
     """
     check_choice("mode", mode, MODES)
     check_choice("activation", activation, ACTIVATIONS)
+    check_choice("path", path, PATHS)
     arch = architecture(widths, sigma2, T)
+    shape = (*np.shape(X), 1, 1)
+    choose_path(path, int(shape[0]), int(shape[1]), activation)  # "feature" + ReLU refused early
     if activation == "relu":
         if mode == "exact":
             raise InputError("mode 'exact' applies to linear networks only (ReLU: saddle or gp)")
@@ -187,7 +202,7 @@ def fit(
 
         check_kernel_memory(int(np.shape(X)[0]))
         return fit_kernel(relu_kernel(X, y, arch.L), arch, mode)
-    return fit_kernel(base_kernel(X, y), arch, mode, progress=progress)
+    return fit_kernel(base_kernel(X, y, path=path), arch, mode, progress=progress)
 
 
 def report(
@@ -212,6 +227,8 @@ def report(
         "T": fit_.arch.T,
         "P": fit_.kernel.P,
         "N0": fit_.kernel.N0,
+        "path": fit_.kernel.path,
+        "rank": fit_.kernel.rank,
     }
     if X_test is not None and y_test is not None:
         out.update(fit_.errors(X_test, y_test))

@@ -1,26 +1,45 @@
-"""Base kernel in its eigenbasis, and the network architecture (bpkr.md §1.3, §2.8, §2.11).
+"""Base kernel in its eigenbasis, and the network architecture (bpkr.md §1.3, §2.8, §2.9, §2.11).
 
-The BPKR solver never looks at the inputs directly: it needs the *shape* of the base kernel
-C = X X^T / N0 (σ-free) in its eigenbasis, and the projections of the labels on it. The
-eigendecomposition is done once (O(P³)) and reused for every (widths, σ², T, L) point, and for
-every test set through :meth:`BaseKernel.cross`. The ReLU heuristic (bpkr.md §5.1) plugs a
-different σ-free kernel shape into the same object.
+The BPKR solver never looks at the inputs directly. It needs the *spectrum* of the σ-free
+base kernel C = X X^T / N0 on the training set: its nonzero eigenvalues μ_k, the projections
+ỹ_k = v_k^T y of the labels on their eigenvectors, and the null space only through two numbers,
+its dimension P − r and the squared norm ‖y_⊥‖² of the labels in it (§2.9). Test inputs enter
+through B_k(x) = v_k^T C(X, x), the test kernel in the eigenbasis.
+
+Two implementations of this spectral interface (``path``):
+
+- ``"kernel"``: eigendecompose the P×P kernel C (O(P³) time, 2 P×P arrays at the peak);
+  B = V^T C(X, X_test). Any σ-free kernel shape can be plugged in (the ReLU heuristic, §5.1).
+- ``"feature"`` (linear networks): eigendecompose the N0×N0 matrix S = X^T X / N0 = W Λ W^T,
+  which has the same nonzero spectrum (O(P N0² + N0³) time, O(P N0) memory). With
+  v_k = X w_k / √(N0 μ_k) the push-through identity gives ỹ_k = w_k^T X^T y / √(N0 μ_k) and
+  B_k(x) = √(μ_k/N0) w_k^T x, and ‖y_⊥‖² = ‖y − Σ_k ỹ_k v_k‖².
+
+``path="auto"`` picks the feature path for linear networks with N0 < P. The decomposition is
+done once and reused for every (widths, σ², T, L) point, and test-set projections are cached
+per test set (:meth:`BaseKernel.project`).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import linalg
 
 from deeprg.errors import InputError, check_int, check_memory, check_positive, check_xy, per_layer
 
-NULL_RTOL = 1e-10  # eigenvalues below NULL_RTOL * λ_max are treated as exact zeros
-# Peak memory of the kernel path in P×P float64 matrices: the Gram matrix, its symmetrized
-# copy, LAPACK's copy and workspace in eigh, the eigenvectors (measured peak RSS ≈ 6.1 P²·8 B
-# for fit(), saddle and exact modes alike).
-KERNEL_COPIES = 6
+NULL_RTOL = 1e-10  # eigenvalues below NULL_RTOL * μ_max are treated as exact zeros
+PATHS = ("auto", "kernel", "feature")
+# Peak memory of the kernel path in P×P float64 arrays: the Gram matrix (overwritten in place
+# by LAPACK's dsyevr) and the eigenvectors; the workspace is O(P). Measured peak (VmHWM)
+# ≈ 2.0 P×P beyond the inputs (benchmarks/bench_bpkr_scale.py); 2.5 leaves a margin.
+KERNEL_COPIES = 2.5
+_PROJECTION_CACHE = 2  # test sets whose projections are kept per base kernel
+_TEST_CHUNK = 2_000_000  # elements of the P × n cross-kernel block formed at once (kernel path)
 
 
 def check_kernel_memory(P: int) -> float:
@@ -28,6 +47,14 @@ def check_kernel_memory(P: int) -> float:
     return check_memory(
         f"the BPKR kernel for P = {P} ({KERNEL_COPIES} P×P float64 arrays)",
         KERNEL_COPIES * 8.0 * float(P) ** 2,
+    )
+
+
+def check_feature_memory(P: int, N0: int) -> float:
+    """Memory of the feature path: a few N0×N0 arrays and P-vectors (the inputs not counted)."""
+    return check_memory(
+        f"the BPKR feature-space path for P = {P}, N0 = {N0}",
+        8.0 * (4.0 * float(N0) ** 2 + 4.0 * float(P)),
     )
 
 
@@ -41,14 +68,31 @@ def _linear_cross(X: np.ndarray, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 @dataclass(frozen=True)
+class Projection:
+    """A test set in the eigenbasis: B (r, n) with B_k(x) = v_k^T C(X, x), and C(x, x) (n,)."""
+
+    B: np.ndarray
+    d: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.d.shape[0])
+
+
+@dataclass(frozen=True)
 class BaseKernel:
-    """σ-free base kernel C on the training set, eigendecomposed once.
+    """σ-free base kernel C on the training set, in its eigenbasis (nonzero directions only).
 
     Attributes
     ----------
     X, y : training inputs (P, N0) and labels (P,).
-    evals, evecs : eigen-pairs of C (eigenvalues clipped at 0, ascending).
-    ytil : label projections v_i^T y.
+    evals : the r nonzero eigenvalues μ_k of C (ascending).
+    ytil : label projections ỹ_k = v_k^T y on their eigenvectors.
+    n_null : P − r, the number of null directions of C (§2.9).
+    ynull2 : ‖y_⊥‖², the squared norm of the labels in the null space of C.
+    basis : kernel path: the eigenvectors V (P, r); feature path: F = W diag(√(μ/N0)) (N0, r),
+        so that B(x) = F^T x.
+    path : "kernel" or "feature".
     activation : "linear" (C = X X^T/N0) or the name of the plugged kernel (e.g. "relu").
     cross_fn : (X, X_test) -> (C(X, X_test) of shape (P, n), C(x, x) of shape (n,)).
     """
@@ -56,10 +100,14 @@ class BaseKernel:
     X: np.ndarray
     y: np.ndarray
     evals: np.ndarray
-    evecs: np.ndarray
     ytil: np.ndarray
+    n_null: int
+    ynull2: float
+    basis: np.ndarray = field(repr=False)
+    path: str = "kernel"
     activation: str = "linear"
     cross_fn: CrossFn = field(default=_linear_cross, repr=False)
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
 
     @property
     def P(self) -> int:
@@ -70,16 +118,10 @@ class BaseKernel:
         return int(self.X.shape[1])
 
     @property
-    def gram(self) -> np.ndarray:
-        """The σ-free Gram matrix C = V diag(λ) V^T."""
-        return (self.evecs * self.evals) @ self.evecs.T
+    def rank(self) -> int:
+        return int(self.evals.shape[0])
 
-    def null_mask(self) -> np.ndarray:
-        """True for null eigen-directions (set to exactly 0 at construction; §2.9)."""
-        return self.evals <= 0.0
-
-    def cross(self, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Test kernels in the eigenbasis: (B = V^T C(X, X_test) of shape (P, n), C(x, x))."""
+    def _check_test(self, X_test: np.ndarray) -> np.ndarray:
         Xt = np.asarray(X_test, dtype=np.float64)
         if Xt.ndim != 2 or Xt.shape[1] != self.N0:
             raise InputError(
@@ -87,8 +129,110 @@ class BaseKernel:
             )
         if not np.all(np.isfinite(Xt)):
             raise InputError("X_test contains NaN or inf")
-        k, d = self.cross_fn(self.X, Xt)
-        return self.evecs.T @ k, d
+        return Xt
+
+    def _compute_projection(self, Xt: np.ndarray) -> Projection:
+        if self.path == "feature":
+            B = self.basis.T @ Xt.T
+            d = np.einsum("ij,ij->i", Xt, Xt) / self.N0
+            return Projection(B, d)
+        n = Xt.shape[0]
+        B = np.empty((self.rank, n))
+        d = np.empty(n)
+        step = max(1, _TEST_CHUNK // max(self.P, 1))
+        for a in range(0, n, step):  # chunks of test points keep the P × n block small
+            k, d[a : a + step] = self.cross_fn(self.X, Xt[a : a + step])
+            B[:, a : a + step] = self.basis.T @ k
+        return Projection(B, d)
+
+    def project(self, X_test: np.ndarray) -> Projection:
+        """Test inputs in the eigenbasis, computed once per test set and cached.
+
+        The cache holds the last few test sets, keyed by their content (a hash of the bytes),
+        so ``errors``, ``predict`` and ``layer_kernels`` on the same inputs share one product.
+        """
+        Xt = self._check_test(X_test)
+        Xc = np.ascontiguousarray(Xt)
+        key = (Xc.shape, hashlib.blake2b(Xc.data).hexdigest())
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        proj = self._compute_projection(Xc)
+        self._cache[key] = proj
+        while len(self._cache) > _PROJECTION_CACHE:
+            self._cache.popitem(last=False)
+        return proj
+
+    def cross(self, X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(B = V^T C(X, X_test) of shape (r, n), C(x, x)) for test inputs (cached)."""
+        p = self.project(X_test)
+        return p.B, p.d
+
+    def test_gram(self, X_test: np.ndarray) -> np.ndarray:
+        """C(X_test, X_test), the σ-free kernel among test inputs (n × n)."""
+        Xt = self._check_test(X_test)
+        if self.activation == "linear":
+            return Xt @ Xt.T / self.N0
+        return self.cross_fn(Xt, Xt)[0]
+
+
+def _eigh_inplace(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-pairs of a symmetric matrix, overwriting it (LAPACK dsyevr: O(n) workspace).
+
+    Only one triangle is read. ``gram.T`` is passed so that a C-ordered matrix reaches LAPACK
+    as a Fortran-ordered one without a copy (it is the same symmetric matrix).
+    """
+    return linalg.eigh(gram.T, overwrite_a=True, check_finite=False, driver="evr")
+
+
+def _kernel_spectrum(
+    gram: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    evals, evecs = _eigh_inplace(gram)
+    keep = evals > NULL_RTOL * max(float(evals.max()), 0.0)
+    ytil_all = evecs.T @ y
+    r = int(keep.sum())
+    # eigenvalues are ascending, so the kept ones are the last r columns (a view, no copy)
+    first = evals.size - r
+    if not keep[first:].all():  # pragma: no cover - eigh returns sorted eigenvalues
+        raise RuntimeError("eigenvalues are not sorted")
+    ynull2 = float((ytil_all[:first] ** 2).sum())
+    return evals[first:].copy(), evecs[:, first:], ytil_all[first:].copy(), first, ynull2
+
+
+def _feature_spectrum(
+    X: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+    P, N0 = X.shape
+    S = X.T @ X  # N0×N0 (BLAS syrk)
+    S /= N0
+    lam, W = _eigh_inplace(S)
+    keep = lam > NULL_RTOL * max(float(lam.max()), 0.0)
+    lam, W = lam[keep], W[:, keep]
+    scale = np.sqrt(N0 * lam)
+    ytil = (W.T @ (X.T @ y)) / scale  # ỹ_k = v_k^T y with v_k = X w_k / √(N0 μ_k)
+    r = int(lam.size)
+    n_null = P - r
+    ynull2 = 0.0
+    if n_null > 0:  # y_⊥ = y − Σ_k ỹ_k v_k, formed without the P × r matrix of the v_k
+        yperp = y - X @ (W @ (ytil / scale))
+        ynull2 = float(yperp @ yperp)
+    return lam, W * np.sqrt(lam / N0), ytil, n_null, ynull2
+
+
+def choose_path(path: str, P: int, N0: int, activation: str = "linear") -> str:
+    """Resolve ``path``: "auto" is "feature" for linear networks with N0 < P, else "kernel"."""
+    if path not in PATHS:
+        raise InputError(f"path must be one of {', '.join(PATHS)}; got {path!r}")
+    if path == "feature" and activation != "linear":
+        raise InputError(
+            f"path 'feature' applies to linear networks only (activation {activation!r}: "
+            "use 'kernel' or 'auto')"
+        )
+    if path == "auto":
+        return "feature" if activation == "linear" and N0 < P else "kernel"
+    return path
 
 
 def base_kernel(
@@ -98,31 +242,41 @@ def base_kernel(
     gram: np.ndarray | None = None,
     cross_fn: CrossFn | None = None,
     activation: str = "linear",
+    path: str = "auto",
+    overwrite_gram: bool = False,
 ) -> BaseKernel:
-    """Eigendecompose the σ-free base kernel once (bpkr.md §2.11 step 1).
+    """Decompose the σ-free base kernel once (bpkr.md §2.11 step 1).
 
-    By default C = X X^T / N0 (deep linear network). Pass ``gram`` and ``cross_fn`` to plug
-    another σ-free kernel shape (e.g. the ReLU NNGP kernel K_L^GP/σ^{2L}, bpkr.md §5.1).
+    By default C = X X^T / N0 (deep linear network), decomposed in feature space when
+    N0 < P (``path="auto"``; force with "kernel" or "feature"). Pass ``gram`` and ``cross_fn``
+    to plug another σ-free kernel shape (e.g. the ReLU NNGP kernel K_L^GP/σ^{2L}, bpkr.md
+    §5.1; kernel path only). ``overwrite_gram=True`` lets the decomposition reuse the memory
+    of ``gram`` (its contents are destroyed).
     """
     Xa, ya = check_xy(X, y)
-    check_kernel_memory(Xa.shape[0])
+    P, N0 = Xa.shape
+    plugged = gram is not None or cross_fn is not None
+    kind = activation if activation != "linear" or not plugged else "a plugged kernel"
+    resolved = choose_path(path, P, N0, kind)
+    if resolved == "feature":
+        check_feature_memory(P, N0)
+        evals, basis, ytil, n_null, ynull2 = _feature_spectrum(Xa, ya)
+        return BaseKernel(Xa, ya, evals, ytil, n_null, ynull2, basis, "feature", activation)
+    check_kernel_memory(P)
     if gram is None:
-        gram = Xa @ Xa.T / Xa.shape[1]
-    gram = np.asarray(gram, dtype=np.float64)
-    if gram.shape != (Xa.shape[0], Xa.shape[0]):
-        raise InputError(f"gram must have shape ({Xa.shape[0]}, {Xa.shape[0]}), got {gram.shape}")
-    evals, evecs = np.linalg.eigh(0.5 * (gram + gram.T))
-    # Round-off leaves null directions at ~1e-15 λ_max; set them to exactly 0 so that they
-    # drop out at any T (§2.9) instead of being "fitted" by a huge spurious U.
-    evals = np.where(evals > NULL_RTOL * max(float(evals.max()), 0.0), evals, 0.0)
+        g = Xa @ Xa.T  # BLAS syrk: exactly symmetric
+        g /= N0
+    else:
+        g = np.asarray(gram, dtype=np.float64)
+        if g.shape != (P, P):
+            raise InputError(f"gram must have shape ({P}, {P}), got {g.shape}")
+        shared = isinstance(gram, np.ndarray) and np.may_share_memory(g, gram)
+        if shared and not (overwrite_gram and g.flags.writeable):
+            g = g.copy()
+    evals, basis, ytil, n_null, ynull2 = _kernel_spectrum(g, ya)
+    del g
     return BaseKernel(
-        X=Xa,
-        y=ya,
-        evals=evals,
-        evecs=evecs,
-        ytil=evecs.T @ ya,
-        activation=activation,
-        cross_fn=cross_fn or _linear_cross,
+        Xa, ya, evals, ytil, n_null, ynull2, basis, "kernel", activation, cross_fn or _linear_cross
     )
 
 

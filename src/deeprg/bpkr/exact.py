@@ -5,13 +5,24 @@ U = Π_l u_l and independent u_l ~ Gamma(shape N_l/2, scale 2σ_{l+1}²/N_l). He
 
     p(s | data) ∝ p_prior(s) · N(Y; 0, e^s K_0 + T I),     s = log U,
 
-and every posterior statistic is a p(s | data)-mixture of GP statistics. The prior density of s
-is the convolution of log-Gamma densities. It is computed on a uniform grid by FFT after an
-**exponential tilt**: p_l(v) e^{βv} is again a log-Gamma density (shape k_l + β), so choosing β
-so that the tilted sum is centred on the posterior keeps every density far from underflow even
-when the posterior sits deep in the prior's tail (P ≫ N). Conditional prior moments
-E[Π_{j∈S} u_j | s] (needed for E[u_l] and for layer kernels, §4.2) come from the same
-convolution with shapes k_j + 1 for j ∈ S.
+and every posterior statistic is a p(s | data)-mixture of GP statistics.
+
+The prior density of s = Σ_l log u_l is obtained from its characteristic function, which is
+known in closed form: for v = log u, u ~ Gamma(k, θ), E[e^{itv}] = Γ(k + it) θ^{it} / Γ(k).
+Layers are **grouped by equal (k, θ)**, so the characteristic function of the sum is
+Π_g φ_g(t)^{m_g} with m_g the multiplicity of group g: its cost does not grow with the depth
+L, only with the number of distinct widths (a deep network of equal widths costs the same as
+L = 1). The density at any point follows by Fourier inversion on a trapezoid grid in t whose
+period covers the support (Poisson summation: the aliasing error is below 1e-19 of the peak)
+and whose range covers the decay of |φ| to e^{−50}.
+
+Each density is computed after an **exponential tilt**: p(v) e^{βv} is again a log-Gamma
+density (shape k + β), and β is chosen so that the tilted sum is centred where the posterior
+is, which keeps every density far from underflow and round-off even when the posterior sits
+deep in the prior's tail (P ≫ N). Conditional prior moments E[Π_{j∈S} u_j | s] (needed for
+E[u_l] and for layer kernels, §4.2) are ratios of such densities with shapes k_j + 1 for
+j ∈ S (each with its own tilt). One density per group gives every E[u_l | s]; the L moments
+E[Π_{j<l} u_j | s] of the layer-kernel recursion cost one density each.
 """
 
 from __future__ import annotations
@@ -21,24 +32,37 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special
-from scipy.signal import fftconvolve
 
 from deeprg.bpkr.base import Architecture, BaseKernel
 
-
-def _loggamma_logpdf(v: np.ndarray, k: float, theta: float) -> np.ndarray:
-    """log density of v = log u with u ~ Gamma(k, scale θ)."""
-    return k * v - np.exp(v) / theta - special.gammaln(k) - k * np.log(theta)
+_CHUNK = 2_000_000  # max elements of a (points × directions) or (points × frequencies) block
+_LOG_PHI_CUT = -50.0  # |φ(t)| below e^{-50} is dropped from the Fourier inversion
+_FLOOR = 1e-13  # tilted densities below this fraction of their peak bound are set to 0
 
 
 def log_evidence_curve(
     kern: BaseKernel, s: np.ndarray, sigma2_first: float, T: float
 ) -> np.ndarray:
-    """log N(Y; 0, e^s σ_1² C + T I) on a grid of s (null directions dropped at T = 0, §2.9)."""
-    keep = np.ones(kern.P, bool) if T > 0 else ~kern.null_mask()
-    mu, y2 = kern.evals[keep], kern.ytil[keep] ** 2
-    den = np.exp(s)[:, None] * sigma2_first * mu[None, :] + T
-    return -0.5 * ((y2 / den).sum(1) + np.log(den).sum(1) + keep.sum() * np.log(2 * np.pi))
+    """log N(Y; 0, e^s σ_1² C + T I) on a grid of s.
+
+    The r nonzero eigen-directions are summed explicitly; the P − r null directions add
+    ‖y_⊥‖²/T + (P − r) log T at T > 0 and are dropped at T = 0 (P → rank, §2.9).
+    """
+    s = np.asarray(s, dtype=np.float64)
+    mu, y2 = kern.evals, kern.ytil**2
+    fit = np.empty(s.shape)
+    logdet = np.empty(s.shape)
+    step = max(1, _CHUNK // max(mu.size, 1))
+    for a in range(0, s.size, step):  # chunks of grid points, vectorized inside
+        den = np.exp(s[a : a + step])[:, None] * sigma2_first * mu[None, :] + T
+        fit[a : a + step] = (y2 / den).sum(1)
+        logdet[a : a + step] = np.log(den).sum(1)
+    n = kern.rank
+    if T > 0:
+        fit = fit + kern.ynull2 / T
+        logdet = logdet + kern.n_null * np.log(T)
+        n += kern.n_null
+    return -0.5 * (fit + logdet + n * np.log(2 * np.pi))
 
 
 @dataclass(frozen=True)
@@ -68,11 +92,11 @@ class ULogGrid:
         return values @ self.weights
 
 
-def _tilt_for_mean(k: np.ndarray, theta: np.ndarray, target: float) -> float:
-    """β such that Σ_l (ψ(k_l + β) + log θ_l) = target (mean of the tilted log U)."""
+def _tilt_for_mean(k: np.ndarray, theta: np.ndarray, m: np.ndarray, target: float) -> float:
+    """β such that Σ_g m_g (ψ(k_g + β) + log θ_g) = target (mean of the tilted log U)."""
 
     def f(b: float) -> float:
-        return float((special.digamma(k + b) + np.log(theta)).sum() - target)
+        return float((m * (special.digamma(k + b) + np.log(theta))).sum() - target)
 
     lo = -k.min() + 1e-12
     hi = max(1.0, 10.0 * k.max())
@@ -83,35 +107,63 @@ def _tilt_for_mean(k: np.ndarray, theta: np.ndarray, target: float) -> float:
     return float(optimize.brentq(f, lo, hi, xtol=1e-12))
 
 
-def _conv_logdensity(
-    k: np.ndarray, theta: np.ndarray, beta: float, h: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """log density of Σ_l log u_l (u_l ~ Gamma(k_l, θ_l)) by tilted FFT convolution.
-
-    Returns the grid of the sum and the log-density on it (−inf where it underflows).
-    """
+def log_sum_density(
+    k: np.ndarray, theta: np.ndarray, m: np.ndarray, s: np.ndarray, *, center: float
+) -> np.ndarray:
+    """log density at the points ``s`` of S = Σ log u over independent u ~ Gamma(k_g, θ_g),
+    m_g of them in group g (module docstring: closed-form characteristic function, tilt to
+    ``center``, trapezoid Fourier inversion). −inf where the tilted density is below 1e-13 of
+    its peak (round-off level)."""
+    k, theta, m = (np.asarray(a, dtype=np.float64) for a in (k, theta, m))
+    s = np.asarray(s, dtype=np.float64)
+    beta = _tilt_for_mean(k, theta, m, center)
     kt = k + beta
-    dens = []
-    start = 0.0
-    for kl, th in zip(kt, theta, strict=True):
-        m = special.digamma(kl) + np.log(th)
-        sd = np.sqrt(special.polygamma(1, kl))
-        lo_idx = int(np.floor((m - 40 * sd - 3) / h))
-        hi_idx = int(np.ceil((m + 12 * sd + 3) / h))
-        v = h * np.arange(lo_idx, hi_idx + 1)
-        dens.append(np.exp(_loggamma_logpdf(v, kl, th)) * h)
-        start += v[0]
-    total = dens[0]
-    for d in dens[1:]:
-        total = fftconvolve(total, d)
-    grid = start + h * np.arange(total.size)
+    mean = float((m * (special.digamma(kt) + np.log(theta))).sum())
+    sd = float(np.sqrt((m * special.polygamma(1, kt)).sum()))
+
+    def re_logphi(t: float) -> float:
+        return float((m * (special.loggamma(kt + 1j * t).real - special.gammaln(kt))).sum())
+
+    t_max = 1.0 / sd
+    while re_logphi(t_max) > _LOG_PHI_CUT:  # |φ| decreases in |t|
+        t_max *= 1.5
+    # Period of the inversion grid: the evaluation points plus the left tail (exponential with
+    # rate min(k + β), and ~Gaussian with sd) on either side (Poisson summation).
+    reach = float(np.max(np.abs(s - mean))) if s.size else 0.0
+    period = 2.0 * (reach + 45.0 * sd + 50.0 / float(kt.min()) + 1.0)
+    dt = 2.0 * np.pi / period
+    t = dt * np.arange(int(np.ceil(t_max / dt)) + 1)
+    logphi = (
+        m[None, :]
+        * (
+            special.loggamma(kt[None, :] + 1j * t[:, None])
+            - special.gammaln(kt)[None, :]
+            + 1j * t[:, None] * np.log(theta)[None, :]
+        )
+    ).sum(1) - 1j * t * mean
+    phi = np.exp(logphi)
+    wt = np.full(t.size, dt / np.pi)
+    wt[0] = dt / (2.0 * np.pi)  # trapezoid: p(x) = (1/π) ∫_0^∞ Re[φ(t) e^{-itx}] dt
+    phi_w = phi * wt
+    peak_bound = float(np.abs(phi_w).sum())
+    dens = np.empty(s.shape)
+    x = s - mean
+    step = max(1, _CHUNK // max(t.size, 1))
+    for a in range(0, x.size, step):  # chunks of points, vectorized over frequencies
+        dens[a : a + step] = (np.exp(-1j * np.outer(x[a : a + step], t)) @ phi_w).real
     with np.errstate(divide="ignore"):
-        logp = np.log(np.clip(total, 0.0, None) / h)
-    # exp(−βs) Π Γ(k_l+β) θ_l^β / Γ(k_l) undoes the tilt (module docstring).
-    const = (special.gammaln(kt) + beta * np.log(theta) - special.gammaln(k)).sum()
-    logp = logp - beta * grid + const
-    logp[total <= 1e-300 * max(total.max(), 1e-300)] = -np.inf
-    return grid, logp
+        logp = np.where(dens > _FLOOR * peak_bound, np.log(np.maximum(dens, 1e-300)), -np.inf)
+    # exp(−βs) Π Γ(k+β) θ^β / Γ(k) undoes the tilt (module docstring).
+    const = float((m * (special.gammaln(kt) + beta * np.log(theta) - special.gammaln(k))).sum())
+    return logp - beta * s + const
+
+
+def _layer_groups(k: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (k, θ) pairs, their multiplicities and each layer's group index."""
+    pairs, index, counts = np.unique(
+        np.stack([k, theta], axis=1), axis=0, return_inverse=True, return_counts=True
+    )
+    return pairs, np.asarray(counts, dtype=np.float64), np.asarray(index).ravel()
 
 
 def posterior_logU(
@@ -122,19 +174,19 @@ def posterior_logU(
     n_out: int = 161,
     progress: Callable[[int, int], None] | None = None,
 ) -> ULogGrid:
-    """Exact posterior of s = log U (bpkr.md §2.3) by tilted convolution and quadrature.
+    """Exact posterior of s = log U (bpkr.md §2.3) by characteristic functions and quadrature.
 
     ``s_center`` is a guess of the posterior location (the saddle's log U is ideal).
-    ``progress(done, total)`` is called after each of the L conditional-moment steps, which
-    dominate the cost (each is an L-fold convolution: the total grows faster than L²).
+    ``progress(done, total)`` is called after each of the L conditional-moment steps (each
+    costs one Fourier inversion at the output nodes, independent of L).
     """
     finite = np.isfinite(np.asarray(arch.widths))
-    k = arch.gamma_shape[finite]
-    theta = arch.gamma_scale[finite]
+    k_all = arch.gamma_shape[finite]
+    theta_all = arch.gamma_scale[finite]
     L_all = arch.L
     s_inf = float(np.log(np.asarray(arch.sigma2[1:])[~finite]).sum())  # GP layers: u = σ²
     s2first = arch.sigma2[0]
-    if k.size == 0:  # pure GP limit: a point mass
+    if k_all.size == 0:  # pure GP limit: a point mass
         s0 = np.array([s_inf])
         le = float(log_evidence_curve(kern, s0, s2first, arch.T)[0])
         ones = np.ones((L_all, 1))
@@ -142,29 +194,36 @@ def posterior_logU(
         cl = np.cumprod(np.vstack([np.ones(1), cu[:-1]]), axis=0)
         return ULogGrid(s0, np.ones(1), np.zeros(1), le, cu, cl, 0.0, 1)
 
+    pairs, mult, group = _layer_groups(k_all, theta_all)
+    kg, thg = pairs[:, 0], pairs[:, 1]
     target = s_center - s_inf
-    beta = _tilt_for_mean(k, theta, target)
-    sd_t = float(np.sqrt(special.polygamma(1, k + beta).sum()))
-    sd_l = np.sqrt(special.polygamma(1, k + beta))
-    h = min(sd_t / 400.0, float(sd_l.min()) / 20.0)
-    # Pass 1: prior (tilted) on a wide grid, posterior located on it.
-    grid, logp = _conv_logdensity(k, theta, beta, h)
-    win = (grid > target - 30 * sd_t) & (grid < target + 30 * sd_t) & np.isfinite(logp)
-    stride = max(1, int(win.sum()) // 1500)
-    g, lp = grid[win][::stride], logp[win][::stride]
-    lpost = lp + log_evidence_curve(kern, g + s_inf, s2first, arch.T)
-    w = np.exp(lpost - lpost.max())
-    w /= w.sum()
-    m = float(w @ g)
-    sd = float(np.sqrt(max(w @ (g - m) ** 2, (h / 4) ** 2)))
-    # Pass 2: output grid of ±12 posterior sd; the trapezoid rule is spectrally accurate for
-    # this smooth, rapidly decaying integrand, so ~7 nodes per sd suffice. Prior by a spline
-    # of its smooth log-density.
-    from scipy.interpolate import CubicSpline
+    beta = _tilt_for_mean(kg, thg, mult, target)
+    sd_t = float(np.sqrt((mult * special.polygamma(1, kg + beta)).sum()))
 
+    def prior(points: np.ndarray, center: float) -> np.ndarray:
+        return log_sum_density(kg, thg, mult, points, center=center)
+
+    # Pass 1: locate the posterior on a window of ±30 tilted-prior sd around the saddle,
+    # narrowed (at most three times) while the posterior is under 10 grid steps wide.
+    lo, hi = target - 30 * sd_t, target + 30 * sd_t
+    for _ in range(4):
+        g = np.linspace(lo, hi, 1501)
+        lp = prior(g, target)
+        ok = np.isfinite(lp)
+        g, lp = g[ok], lp[ok]
+        lpost = lp + log_evidence_curve(kern, g + s_inf, s2first, arch.T)
+        w = np.exp(lpost - lpost.max())
+        w /= w.sum()
+        m = float(w @ g)
+        spacing = (hi - lo) / 1500
+        sd = float(np.sqrt(max(w @ (g - m) ** 2, (spacing / 4) ** 2)))
+        if sd >= 10 * spacing:
+            break
+        lo, hi = max(lo, m - 30 * sd), min(hi, m + 30 * sd)
+    # Pass 2: output grid of ±12 posterior sd; the trapezoid rule is spectrally accurate for
+    # this smooth, rapidly decaying integrand, so ~7 nodes per sd suffice.
     s_out = np.linspace(max(m - 12 * sd, g[0]), min(m + 12 * sd, g[-1]), n_out)
-    spl = CubicSpline(g, lp)
-    lp_out = spl(s_out)
+    lp_out = prior(s_out, m)
     lpost_out = lp_out + log_evidence_curve(kern, s_out + s_inf, s2first, arch.T)
     mx = lpost_out.max()
     dx = s_out[1] - s_out[0]
@@ -176,30 +235,44 @@ def posterior_logU(
     log_ev = float(mx + np.log(Z))
     edge = float(weights[:5].sum() + weights[-5:].sum())
 
-    # Conditional prior moments E[Π_{j∈S} u_j | s] via shifted shapes (module docstring).
-    def cond(shift: np.ndarray) -> np.ndarray:
-        if not shift.any():
-            return np.ones(n_out)
-        ks = k + shift
-        c = float((special.gammaln(ks) - special.gammaln(k) + shift * np.log(theta)).sum())
-        gr, lps = _conv_logdensity(ks, theta, beta, h)
-        ok = np.isfinite(lps)
-        lps_out = CubicSpline(gr[ok], lps[ok])(s_out)
-        # p_shift is normalized for shapes k+shift; E[Π u | s] = e^c p_shift(s)/p(s).
-        # clipped: far in the tails (negligible posterior weight) the ratio may overflow
-        return np.exp(np.clip(c + lps_out - lp_out, -700.0, 700.0))
+    # Conditional prior moments E[Π_{j∈S} u_j | s] from densities with shapes k_j + 1 for j ∈ S:
+    # `shifted[g]` factors of group g are shifted (module docstring).
+    cache: dict[tuple[int, ...], np.ndarray] = {}
 
+    def cond(shifted: np.ndarray) -> np.ndarray:
+        key = tuple(int(c) for c in shifted)
+        if key in cache:
+            return cache[key]
+        if not shifted.any():
+            out = np.ones(n_out)
+        else:
+            c = float((shifted * np.log(kg * thg)).sum())  # Π Γ(k+1) θ / Γ(k) = Π k θ
+            keep0, keep1 = mult - shifted > 0, shifted > 0
+            ks = np.concatenate([kg[keep0], kg[keep1] + 1.0])
+            ths = np.concatenate([thg[keep0], thg[keep1]])
+            ms = np.concatenate([(mult - shifted)[keep0], shifted[keep1]])
+            lps = log_sum_density(ks, ths, ms, s_out, center=m)
+            ok = np.isfinite(lps) & np.isfinite(lp_out)
+            # clipped: far in the tails (negligible posterior weight) the ratio may overflow
+            ratio = np.clip(c + np.where(ok, lps - np.where(ok, lp_out, 0.0), 0.0), -700, 700)
+            out = np.where(ok, np.exp(ratio), 0.0)
+        cache[key] = out
+        return out
+
+    n_groups = kg.size
     fin_idx = np.flatnonzero(finite)
     s2n = np.asarray(arch.sigma2[1:])
     cond_u = np.empty((L_all, n_out))
     cond_lower = np.empty((L_all, n_out))
-    for l in range(L_all):  # loop over layers (L is small), not data
+    for l in range(L_all):  # loop over layers (distinct densities are cached), not data
         if finite[l]:
-            cond_u[l] = cond((fin_idx == l).astype(float))
+            one = np.zeros(n_groups)
+            one[group[np.searchsorted(fin_idx, l)]] = 1.0
+            cond_u[l] = cond(one)
         else:
             cond_u[l] = s2n[l]
-        lower_fin = (fin_idx < l).astype(float)
-        cond_lower[l] = cond(lower_fin) * np.prod(s2n[:l][~finite[:l]])
+        below = np.bincount(group[fin_idx < l], minlength=n_groups).astype(np.float64)
+        cond_lower[l] = cond(below) * np.prod(s2n[:l][~finite[:l]])
         if progress is not None:
             progress(l + 1, L_all)
     return ULogGrid(

@@ -22,9 +22,8 @@ from deeprg.bpkr.base import BaseKernel, architecture
 
 def r_tilde(kern: BaseKernel) -> tuple[float, int]:
     """(r̃, rank): the σ-free evidence-optimal kernel scale Y_∥ᵀC⁺Y_∥/rank (§2.6, §2.9)."""
-    keep = ~kern.null_mask()
-    rank = int(keep.sum())
-    return float((kern.ytil[keep] ** 2 / kern.evals[keep]).sum() / rank), rank
+    rank = kern.rank
+    return float((kern.ytil**2 / kern.evals).sum() / rank), rank
 
 
 def t0_solution(

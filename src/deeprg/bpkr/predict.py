@@ -9,8 +9,9 @@ eigenbasis of the σ-free kernel C (K_0 = σ_1² C, V = U σ_1², B = V^T C(X, x
 
 A :class:`Mixture` holds quadrature nodes U_s with weights w_s: one node for the saddle and
 GP modes, the exact posterior of log U (§2.3) for the finite-width mode. Mixture moments are
-reduced to per-eigendirection coefficients, so that every statistic costs O(m P n) for m nodes,
-P training and n test points, without Python loops over data points.
+reduced to per-eigendirection coefficients, so that every statistic costs O(m r n) for m nodes,
+r = rank C eigen-directions and n test points, without Python loops over data points. The
+projections B of a test set are computed once and cached by the base kernel (``project``).
 """
 
 from __future__ import annotations
@@ -43,14 +44,17 @@ class Mixture:
 
 
 def _inv_den(kern: BaseKernel, mix: Mixture) -> np.ndarray:
-    """1/(V_s μ_i + T) with null directions dropped at T = 0 (§2.9); shape (m, P)."""
+    """1/(V_s μ_k + T) over the nonzero eigen-directions; shape (m, r).
+
+    Null directions of C never reach a test input (B_k(x) = 0 there, §2.9), so predictions
+    need only the r nonzero directions.
+    """
     den = mix.V[:, None] * kern.evals[None, :] + mix.T
-    keep = np.ones(kern.P, bool) if mix.T > 0 else ~kern.null_mask()
-    return np.divide(1.0, den, out=np.zeros_like(den), where=keep[None, :] & (den > 0))
+    return np.divide(1.0, den, out=np.zeros_like(den), where=den > 0)
 
 
 def mean_coefficients(kern: BaseKernel, mix: Mixture) -> np.ndarray:
-    """a_s = V_s ỹ/(V_s μ + T): mean_U(x) = a_s · B(x); shape (m, P)."""
+    """a_s = V_s ỹ/(V_s μ + T): mean_U(x) = a_s · B(x); shape (m, r)."""
     return mix.V[:, None] * kern.ytil[None, :] * _inv_den(kern, mix)
 
 
@@ -62,17 +66,17 @@ def predict(
     The variance is that of the network output over the posterior (law of total variance over
     the mixture); it does not include the label noise T.
     """
-    B, d = kern.cross(X_test)
+    B, d = kern.cross(X_test)  # cached per test set
     w, V = mix.weights, mix.V
-    A = mean_coefficients(kern, mix)  # (m, P)
+    A = mean_coefficients(kern, mix)  # (m, r)
     M = A @ B  # (m, n) per-node means
     mean = w @ M
-    c = (w * V**2) @ _inv_den(kern, mix)  # (P,)
+    c = (w * V**2) @ _inv_den(kern, mix)  # (r,)
     e_var = (w @ V) * d - c @ (B**2)
     var = e_var + w @ (M**2) - mean**2
     cov = None
     if full_cov:
-        Ctt = kern.cross_fn(np.asarray(X_test, float), np.asarray(X_test, float))[0]
+        Ctt = kern.test_gram(X_test)
         cov = (w @ V) * Ctt - (B.T * c) @ B + (M.T * w) @ M - np.outer(mean, mean)
     return mean, np.maximum(var, 0.0), cov
 
@@ -91,11 +95,15 @@ def errors(
 
 
 def train_error(kern: BaseKernel, mix: Mixture) -> float:
-    """ε_tr = (1/P)[T² Y^T A^{-2} Y + T Tr(U K_0 A^{-1})], mixed over U (§3.3)."""
+    """ε_tr = (1/P)[T² Y^T A^{-2} Y + T Tr(U K_0 A^{-1})], mixed over U (§3.3).
+
+    Null directions of C add ‖y_⊥‖² at every T > 0 (the residual T A^{-1} Y is y_⊥ there),
+    and the same at T = 0 as the T → 0 limit: the network cannot fit y_⊥ (§2.9).
+    """
     inv = _inv_den(kern, mix)
     x = mix.V[:, None] * kern.evals[None, :]
     per_node = mix.T**2 * (kern.ytil**2 * inv**2).sum(1) + mix.T * (x * inv).sum(1)
-    return float(mix.weights @ per_node) / kern.P
+    return (float(mix.weights @ per_node) + kern.ynull2) / kern.P
 
 
 def layer_kernels(kern: BaseKernel, mix: Mixture, Z: np.ndarray) -> np.ndarray:
@@ -106,8 +114,8 @@ def layer_kernels(kern: BaseKernel, mix: Mixture, Z: np.ndarray) -> np.ndarray:
     and ⟨f f^T⟩_U the renormalized-GP second moment. Layer 0 is K_0 itself. Returns (L+1, n, n).
     """
     Z = np.asarray(Z, dtype=np.float64)
-    B, _ = kern.cross(Z)
-    Czz = kern.cross_fn(Z, Z)[0]
+    B, _ = kern.cross(Z)  # cached per input set
+    Czz = kern.test_gram(Z)
     K0 = mix.sigma2[0] * Czz
     w, V, U = mix.weights, mix.V, mix.U
     A = mean_coefficients(kern, mix)

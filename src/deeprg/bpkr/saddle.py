@@ -8,9 +8,9 @@ V = U σ_1² (so that U λ_i = V μ_i),
     F(s) = Σ_l log[σ_{l+1}² (1 + G(e^s)/N_l)] − s = 0,   s = log U          (§2.11)
 
 F is scanned on a coarse grid of s to bracket the root, refined by vectorized bisection and
-polished by Newton steps on the exact G. Every point costs O(P) per evaluation of G; the
-eigendecomposition is shared by all points. At T = 0 the null directions of C drop out
-(§2.9) and G(U) = R/V − rank with R = Σ_{μ>0} ỹ²/μ (§2.6).
+polished by Newton steps on the exact G. Every point costs O(r) per evaluation of G (r the
+rank of C: r <= min(P, N0)); the decomposition is shared by all points. Null directions of C
+never enter G (§2.9); at T = 0, G(U) = R/V − r with R = Σ_{μ>0} ỹ²/μ (§2.6).
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ _CHUNK = 2_000_000  # max (points x eigenvalues) elements per vectorized G evalu
 
 
 def g_and_slope(kern: BaseKernel, V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact G(U) and dG/dlog U for arrays of V = U σ_1² and T (bpkr.md §2.4), chunked."""
+    """Exact G(U) and dG/dlog U for arrays of V = U σ_1² and T (bpkr.md §2.4), chunked.
+
+    Only the nonzero eigen-directions enter: null directions contribute nothing to G (§2.9).
+    """
     V = np.asarray(V, dtype=np.float64)
     T = np.broadcast_to(np.asarray(T, dtype=np.float64), V.shape)
-    null = kern.null_mask()
     mu = kern.evals
     y2 = kern.ytil**2
     G = np.empty(V.shape)
@@ -41,9 +43,7 @@ def g_and_slope(kern: BaseKernel, V: np.ndarray, T: np.ndarray) -> tuple[np.ndar
         v, t = Vf[a : a + step, None], Tf[a : a + step, None]
         x = v * mu[None, :]
         den = x + t
-        # T = 0: null directions drop out (§2.9); elsewhere den > 0.
-        keep = ~((t == 0.0) & null[None, :])
-        inv = np.divide(1.0, den, out=np.zeros_like(den), where=keep & (den > 0))
+        inv = np.divide(1.0, den, out=np.zeros_like(den), where=den > 0)
         frac = x * inv
         Gf[a : a + step] = (y2 * frac * inv).sum(1) - frac.sum(1)
         dGf[a : a + step] = (y2 * x * (t - x) * inv**3).sum(1) - (x * t * inv**2).sum(1)
@@ -56,8 +56,7 @@ class _GTable:
     and the reported residual use the exact G."""
 
     def __init__(self, kern: BaseKernel, n: int = 8192) -> None:
-        keep = ~kern.null_mask()
-        mu, y2 = kern.evals[keep], kern.ytil[keep] ** 2
+        mu, y2 = kern.evals, kern.ytil**2
         self.R = float((y2 / mu).sum())
         self.rank = float(mu.size)
         self.t = np.linspace(np.log(1e-8 / mu.max()), np.log(1e8 / mu.min()), n)
@@ -132,19 +131,20 @@ def action_and_evidence(
         prior = np.where(finite, 0.5 * Nw * (ratio - np.log(u)), 0.0).sum(-1)
         evid_prior = np.where(finite, 0.5 * Nw * (np.log(ratio) - ratio + 1.0), 0.0).sum(-1)
     V = np.exp(logU) * s2first
-    null = kern.null_mask()
     mu, y2 = kern.evals, kern.ytil**2
     fit = np.empty(V.shape)
     logdet = np.empty(V.shape)
-    npts = np.empty(V.shape)
     step = max(1, _CHUNK // max(mu.size, 1))
     for a in range(0, V.size, step):  # chunks of points, vectorized inside
-        v, t = V[a : a + step, None], T[a : a + step, None]
-        keep = ~((t == 0.0) & null[None, :])
-        den = np.where(keep, v * mu[None, :] + t, 1.0)
-        fit[a : a + step] = np.where(keep, y2 / den, 0.0).sum(1)
+        den = V[a : a + step, None] * mu[None, :] + T[a : a + step, None]
+        fit[a : a + step] = (y2 / den).sum(1)
         logdet[a : a + step] = np.log(den).sum(1)
-        npts[a : a + step] = keep.sum(1)
+    # Null directions (§2.9): ‖y_⊥‖²/T and log T each; dropped at T = 0 (P → rank).
+    warm = T > 0
+    Tsafe = np.where(warm, T, 1.0)
+    fit = fit + np.where(warm, kern.ynull2 / Tsafe, 0.0)
+    logdet = logdet + np.where(warm, kern.n_null * np.log(Tsafe), 0.0)
+    npts = kern.rank + np.where(warm, kern.n_null, 0)
     action = prior + 0.5 * fit + 0.5 * logdet
     log_ev = evid_prior - 0.5 * (fit + logdet + npts * np.log(2 * np.pi))
     return action, log_ev
@@ -173,7 +173,7 @@ def solve_saddle(
     n = widths.shape[0]
     s2first, s2next = sigma2[:, 0], sigma2[:, 1:]
 
-    table = _GTable(kern) if n * _N_SCAN * kern.P > 5e7 else None
+    table = _GTable(kern) if n * _N_SCAN * kern.rank > 5e7 else None
 
     def G_of(s: np.ndarray, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
         V = np.exp(s) * (s2first[:, None] if s.ndim == 2 else s2first)

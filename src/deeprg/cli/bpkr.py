@@ -28,6 +28,12 @@ def bpkr(
     activation: str = typer.Option(
         "linear", "--activation", help="linear|relu (relu: §5.1 heuristic)."
     ),
+    path: str = typer.Option(
+        "auto",
+        "--path",
+        help="auto|kernel|feature: how the spectrum is computed (auto: feature space "
+        "N0×N0 for linear networks with N0 < P, else the P×P kernel).",
+    ),
     out: Path | None = o.OUT,
     json_out: bool = o.JSON,
 ) -> None:
@@ -39,12 +45,15 @@ def bpkr(
     from deeprg.errors import check_choice
     from deeprg.results import check_writable, to_json, write_dataset
 
+    from deeprg.bpkr.base import PATHS
+
     check_choice("--mode", mode, MODES)
+    check_choice("--path", path, PATHS)
     split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
     w, s2 = o.network(widths, sigma2)
     if out is not None:
         check_writable(out, what="--out")
-    # exact mode costs grow faster than L²: an estimate and a progress bar on stderr when long
+    # exact mode reports its per-layer steps: an estimate and a progress bar on stderr when long
     with stderr_progress(f"exact mode, L = {len(w)}") as progress:
         f = fit(
             split.X,
@@ -54,6 +63,7 @@ def bpkr(
             temperature,
             mode,
             activation=activation,
+            path=path,
             progress=progress if mode == "exact" else None,
         )
     rep = report(f, split.X_test, split.y_test)
