@@ -286,8 +286,6 @@ def test_mc_store_refuses_another_configuration_and_extends_with_samples(tmp_pat
 
 
 def test_mc_in_sample_checkpoint_refuses_another_configuration(tmp_path):
-    from dataclasses import replace
-
     from deeprg.perceptron.montecarlo import MCConfig
     from deeprg.perceptron.montecarlo.run import simulate_sample
 
@@ -296,7 +294,7 @@ def test_mc_in_sample_checkpoint_refuses_another_configuration(tmp_path):
     simulate_sample(cfg, 7, checkpoint=ck, checkpoint_seconds=0.0)
     assert ck.exists()
     with pytest.raises(InputError, match=r"kappa=0.0; this run has kappa=0.2"):
-        simulate_sample(replace(cfg, kappa=0.2), 7, checkpoint=ck)
+        simulate_sample(cfg.replace(kappa=0.2), 7, checkpoint=ck)
     with pytest.raises(InputError, match=r"sample_seed=7; this run has sample_seed=8"):
         simulate_sample(cfg, 8, checkpoint=ck)
 

@@ -34,9 +34,29 @@ class Param:
     type: type
     default: Any
     rule: str | tuple[Any, ...] | None = None
+    bounds: tuple[tuple[str, float], ...] = ()  # from a configuration model: (("ge", 1), ...)
+
+    @classmethod
+    def from_field(cls, spec: Any) -> Param:
+        """A parameter from a configuration model's field (:func:`deeprg.config.field_specs`)."""
+        default = REQUIRED if spec.required else spec.default
+        return cls(spec.type, default, spec.choices, tuple(sorted(spec.bounds.items())))
 
     def check(self, v: Any) -> str | None:
         """Why ``v`` is not allowed (one phrase), or None when it is."""
+        if v is None and self.default is None:
+            return None
+        why = self._check_type(v)
+        if why is None and self.bounds:
+            ops = {"ge": (">=", float.__ge__), "gt": (">", float.__gt__)}
+            ops |= {"le": ("<=", float.__le__), "lt": ("<", float.__lt__)}
+            for key, bound in self.bounds:
+                sym, ok = ops[key]
+                if not ok(float(v), float(bound)):
+                    return f"must be {sym} {bound}, got {v!r}"
+        return why
+
+    def _check_type(self, v: Any) -> str | None:
         t = self.type
         if t is float and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
             return f"must be float, got {v!r}"
@@ -70,6 +90,7 @@ class Experiment:
     fn: PointFn
     params: dict[str, Param]
     description: str = ""
+    model: Any = None  # the configuration model the parameters derive from, if any
 
 
 _REGISTRY: dict[str, Experiment] = {}
@@ -87,6 +108,27 @@ def register_point(
 
     def deco(fn: PointFn) -> PointFn:
         _REGISTRY[name] = Experiment(name, fn, schema, description)
+        return fn
+
+    return deco
+
+
+def register_model(
+    name: str, model: Any, description: str = ""
+) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any], dict[str, Any]]]:
+    """Register a point experiment ``fn(config) -> dict`` whose parameters are the fields of a
+    configuration model (:class:`deeprg.config.Config`): defaults, bounds and choices come from
+    the model, and every point is validated by constructing it (cross-field rules included)."""
+    from deeprg.config import field_specs
+
+    schema = {k: Param.from_field(f) for k, f in field_specs(model).items()}
+
+    def deco(fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+        def point(**params: Any) -> dict[str, Any]:
+            return fn(model(**params))
+
+        point.__name__ = fn.__name__
+        _REGISTRY[name] = Experiment(name, point, schema, description, model)
         return fn
 
     return deco
@@ -362,42 +404,20 @@ def sampling_point(
     return {k: v for k, v in res.summary().items() if k != "sampler"}
 
 
-@register_point(
-    "mc",
-    {
-        "L": (int, 4, ">=1"),
-        "N": (int, 20, ">=1"),
-        "alpha": (float, 2.0, ">0"),
-        "N_in": (int, 0, ">=0"),
-        "N_out": (int, 0, ">=0"),
-        "c": (int, 0, ">=0"),
-        "scenario": (str, "random", ("random", "teacher")),
-        "T": (float, 0.0, ">=0"),
-        "T_anneal": (float, 0.0, ">=0"),
-        "kappa": (float, 0.0, ">=0"),
-        "eps": (float, 1.0, ">0"),
-        "move": (str, "pcn", ("pcn", "rotation")),
-        "r": (float, 0.1, ">0"),
-        "theta_max": (float, 0.3, ">0"),
-        "t_w": (int, 64, ">=0"),
-        "steps": (int, 256, ">=1"),
-        "n_times": (int, 12, ">=1"),
-        "samples": (int, 4, ">=1"),
-        "seed": (int, 0, ">=0"),
-        "D": (int, 0, ">=0"),
-        "P_test": (int, 1000, ">=1"),
-        "clones": (int, 2, ">=2"),
-        "pt_n": (int, 1, ">=1"),
-        "pt_T_max": (float, 1.0, ">0"),
-        "pt_every": (int, 1, ">=1"),
-    },
-    "Monte Carlo of a deep perceptron network (deeprg.perceptron.montecarlo, clone protocol): "
-    "final energies, layer overlaps q, Q, relaxation times (N_in, N_out, c, D, T_anneal = 0: "
-    "defaults / off)",
-)
-def mc_point(**params: Any) -> dict[str, Any]:
-    from deeprg.perceptron.montecarlo import MCConfig, run_mc, summary
+def _mc_model() -> Any:
+    from deeprg.perceptron.montecarlo.config import MCConfig
 
-    for k in ("N_in", "N_out", "D", "c", "T_anneal"):
-        params[k] = params[k] or None
-    return summary(run_mc(MCConfig(**params), workers=1, progress=False))
+    return MCConfig
+
+
+@register_model(
+    "mc",
+    _mc_model(),
+    "Monte Carlo of a deep perceptron network (deeprg.perceptron.montecarlo, clone protocol): "
+    "final energies, layer overlaps q, Q, relaxation times; parameters and defaults are those "
+    "of MCConfig (omit N_in, N_out, c, D, T_anneal for their defaults)",
+)
+def mc_point(config: Any) -> dict[str, Any]:
+    from deeprg.perceptron.montecarlo import run_mc, summary
+
+    return summary(run_mc(config, workers=1, progress=False))

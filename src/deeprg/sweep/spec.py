@@ -240,6 +240,13 @@ def validate_spec(data: dict[str, Any]) -> SweepSpec:
         why = next((w for s in spec.seeds.seed_list() if (w := exp.params["seed"].check(s))), None)
         if why is not None:
             raise InputError(f"sweep spec: seeds.values: {why}")
+    if exp.model is not None:  # every point through the configuration model (cross-field rules)
+        for p in spec.points():
+            try:
+                exp.model(**p["params"])
+            except InputError as exc:
+                where = ", ".join(f"{k}[{i}]" for k, i in p["index"].items())
+                raise InputError(f"sweep spec: point {where}: {exc}") from None
     return spec
 
 

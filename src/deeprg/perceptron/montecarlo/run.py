@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from deeprg.errors import InputError, check_choice, check_int, check_positive
+from deeprg.errors import InputError
 from deeprg.perceptron.montecarlo import engine as eng
 from deeprg.perceptron.montecarlo.analysis import (
     classify_layers,
@@ -35,118 +35,9 @@ from deeprg.perceptron.montecarlo.analysis import (
     row_cosine,
     ultrametricity,
 )
+from deeprg.perceptron.montecarlo.config import MCConfig
 
 MOVES = eng.MOVES_BY_NAME
-
-
-@dataclass(frozen=True)
-class MCConfig:
-    """Simulation parameters. L counts weight layers; M = round(alpha · c_in) patterns, c_in the
-    fan-in of the first weight layer (N_in when fully connected, else c).
-
-    ``c``: inputs per unit (None = fully connected, c = N; else sparse random c-regular inputs,
-    §2.1). ``clones``: replicas cloned from the host at t_w (≥ 2; 3 or more give overlap
-    histograms over pairs and the ultrametricity test). ``pt_n`` > 1 turns on parallel
-    tempering: every clone is an ensemble at ``pt_n`` geometric temperatures from T to
-    ``pt_T_max``, neighbours swapped every ``pt_every`` MC steps; observables are measured at T.
-    ``T_anneal``: during the waiting time the temperature decreases geometrically from
-    ``T_anneal`` to T (one MC step per temperature, final value T; simulated annealing before
-    cloning), so the clones start from a better-relaxed configuration.
-    """
-
-    L: int = 4
-    N: int = 20
-    alpha: float = 2.0
-    N_in: int | None = None
-    N_out: int | None = None
-    c: int | None = None
-    scenario: str = "random"
-    T: float = 0.0
-    kappa: float = 0.0
-    eps: float = 1.0
-    move: str = "pcn"
-    r: float = 0.1
-    theta_max: float = 0.3
-    t_w: int = 64
-    steps: int = 256
-    n_times: int = 12
-    samples: int = 4
-    seed: int = 0
-    D: int | None = None
-    P_test: int = 1000
-    clones: int = 2
-    pt_n: int = 1
-    pt_T_max: float = 1.0
-    pt_every: int = 1
-    T_anneal: float | None = None
-
-    def validate(self) -> MCConfig:
-        check_int("L", self.L)
-        check_int("N", self.N, minimum=2)
-        check_positive("alpha", self.alpha)
-        check_choice("scenario", self.scenario, ("random", "teacher"))
-        check_choice("move", self.move, tuple(MOVES))
-        check_positive("T", self.T, allow_zero=True)
-        check_positive("kappa", self.kappa, allow_zero=True)
-        check_positive("r", self.r)
-        check_int("steps", self.steps)
-        check_int("t_w", self.t_w, minimum=0)
-        check_int("samples", self.samples)
-        check_int("clones", self.clones, minimum=2, maximum=16)
-        check_int("pt_n", self.pt_n, minimum=1, maximum=64)
-        check_int("pt_every", self.pt_every)
-        if self.c is not None:
-            fan_max = int(self.widths[:-1].min())
-            check_int("c", self.c, minimum=2, maximum=fan_max)
-        if self.pt_n > 1:
-            if self.T <= 0:
-                raise InputError("parallel tempering (pt_n > 1) needs T > 0, got T = 0")
-            if not self.pt_T_max > self.T:
-                raise InputError(
-                    f"pt_T_max must be > T = {self.T:g} for parallel tempering, "
-                    f"got {self.pt_T_max:g}"
-                )
-        if self.T_anneal is not None:
-            if not self.T_anneal > self.T:
-                raise InputError(f"T_anneal must be > T = {self.T:g}, got {self.T_anneal:g}")
-            if self.pt_n > 1:
-                raise InputError("T_anneal and parallel tempering (pt_n > 1) are exclusive")
-        if self.M < 1:
-            raise InputError(f"alpha * c must give at least one pattern, got M = {self.M}")
-        check_int("seed", self.seed, minimum=0)
-        from deeprg.errors import check_memory
-
-        # Every live state (clones x tempering ladder, + reference and teacher) holds S
-        # ((L+1)·M·Nmax int8), J (L·Nmax² float64) and the fields h (L·M·Nmax float64).
-        w = self.widths
-        L, M, n = self.L, self.M, float(w.max())
-        per_state = (L + 1) * M * n + 8.0 * L * n * n + 8.0 * L * M * n
-        n_states = self.clones * self.pt_n + 2
-        check_memory(
-            f"Monte Carlo state (L = {L}, N = {self.N}, M = {M}, {n_states} replicas)",
-            n_states * per_state,
-        )
-        return self
-
-    @property
-    def widths(self) -> np.ndarray:
-        w = [self.N_in or self.N] + [self.N] * (self.L - 1) + [self.N_out or self.N]
-        return np.asarray(w, dtype=np.int64)
-
-    @property
-    def M(self) -> int:
-        return round(self.alpha * (self.c or self.N_in or self.N))
-
-    @property
-    def beta(self) -> float:
-        return np.inf if self.T == 0 else 1.0 / self.T
-
-    @property
-    def temperatures(self) -> np.ndarray:
-        """The parallel-tempering ladder (just [T] without tempering)."""
-        if self.pt_n == 1:
-            return np.array([self.T])
-        return np.geomspace(self.T, self.pt_T_max, self.pt_n)
 
 
 @dataclass
@@ -292,7 +183,7 @@ def store_config(cfg: MCConfig) -> dict[str, Any]:
     """The configuration a store of samples is keyed by: every field but ``samples`` (sample i's
     seed is the i-th word of ``SeedSequence(seed)``, whatever the number of samples, so a store
     can be extended with more samples)."""
-    return {k: v for k, v in asdict(cfg).items() if k != "samples"}
+    return {k: v for k, v in cfg.to_dict().items() if k != "samples"}
 
 
 def sample_config(cfg: MCConfig, seed: int) -> dict[str, Any]:
@@ -558,7 +449,6 @@ def run_mc(
 
     import xarray as xr
 
-    cfg.validate()
     seeds = np.random.SeedSequence(cfg.seed).generate_state(cfg.samples)
     if store is not None:
         open_store(store, cfg, overwrite=overwrite)
@@ -640,7 +530,7 @@ def run_mc(
         ds["temperature"] = ("pt_level", cfg.temperatures)
     from deeprg.identity import identity
 
-    ds.attrs.update(identity(asdict(cfg)))
+    ds.attrs.update(identity(cfg.to_dict()))
     return ds
 
 
@@ -665,7 +555,7 @@ def run_aging(cfg: MCConfig, t_ws, **kwargs):
         kw = dict(kwargs)
         if store is not None:
             kw["store"] = Path(store) / f"t_w_{tw}"
-        ds = run_mc(replace(cfg, t_w=tw), **kw)
+        ds = run_mc(cfg.replace(t_w=tw), **kw)
         parts.append(ds.expand_dims(t_w=[tw]))
     return xr.concat(parts, dim="t_w", coords="minimal", compat="override")
 

@@ -1,0 +1,79 @@
+"""Configuration models: one source for defaults, validation, CLI options and sweep schemas."""
+
+import pytest
+
+from deeprg.config import field_specs
+from deeprg.errors import InputError
+from deeprg.perceptron.montecarlo.config import MCConfig
+from deeprg.sweep import validate_spec
+from deeprg.sweep.registry import REQUIRED, get_experiment
+
+
+def test_violations_are_one_line_naming_the_field_and_range():
+    cases = [
+        ({"L": 0}, "L must be >= 1, got 0"),
+        ({"clones": 17}, "clones must be <= 16, got 17"),
+        ({"scenario": "x"}, "scenario must be one of random or teacher, got 'x'"),
+        ({"alpha": float("nan")}, "alpha must be a finite number"),
+        ({"N": 2.5}, "N must be an integer"),
+        ({"bogus": 1}, "bogus: unknown parameter"),
+        ({"pt_n": 4}, "parallel tempering (pt_n > 1) needs T > 0"),  # cross-field rule
+        ({"N": 10, "c": 11}, "c must be an integer >= 2 and <= 10"),
+    ]
+    for kw, msg in cases:
+        with pytest.raises(InputError) as exc:
+            MCConfig(**kw)
+        assert msg in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_models_are_frozen_and_replace_validates():
+    cfg = MCConfig(L=3)
+    with pytest.raises(Exception):  # noqa: B017  (pydantic's frozen-instance error)
+        cfg.L = 5  # type: ignore[misc]
+    assert cfg.replace(T=0.5).T == 0.5 and cfg.T == 0.0
+    with pytest.raises(InputError, match="T must be >= 0"):
+        cfg.replace(T=-1.0)
+    assert cfg.to_dict()["L"] == 3 and cfg.hash() != cfg.replace(T=0.5).hash()
+
+
+def test_cli_options_are_the_model_fields(capsys):
+    from deeprg.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["mc", "--help"])
+    text = capsys.readouterr().out
+    for name in field_specs(MCConfig):
+        flag = "--tw" if name == "t_w" else "--" + name.replace("_", "-")
+        assert flag in text, flag
+
+
+def test_cli_defaults_equal_the_model_defaults(monkeypatch):
+    """The command builds its configuration from the model's defaults, nothing else."""
+    import deeprg.perceptron.montecarlo as mc_mod
+    from deeprg.cli import main
+
+    seen = {}
+
+    def fake_run_mc(cfg, **kw):
+        seen["cfg"] = cfg
+        raise SystemExit(0)
+
+    monkeypatch.setattr(mc_mod, "run_mc", fake_run_mc, raising=False)
+    with pytest.raises(SystemExit):
+        main(["mc"])
+    assert seen["cfg"] == MCConfig()
+
+
+def test_sweep_schema_is_the_model():
+    exp = get_experiment("mc")
+    specs = field_specs(MCConfig)
+    assert set(exp.params) == set(specs)
+    for k, p in exp.params.items():
+        assert (p.default is REQUIRED) == specs[k].required
+        if p.default is not REQUIRED:
+            assert p.default == specs[k].default
+    # cross-field rules of the model apply to every point of a spec
+    with pytest.raises(InputError, match=r"point .*needs T > 0"):
+        validate_spec({"experiment": "mc", "fixed": {"pt_n": 4}, "grid": {"T": [0.0, 0.1]}})
+    with pytest.raises(InputError, match=r"grid.L\[0\]: must be >= 1"):
+        validate_spec({"experiment": "mc", "grid": {"L": [0, 2]}})
