@@ -171,9 +171,25 @@ def compare_dataset(cr: CompareResult):
     s = cr.sampler
     vals[-1] = [s["eps_g"], s["bias2"], s["variance"], s["a2_over_N"]]
     se[0], se[3] = s["eps_g_se"], s["a2_over_N_se"]
-    return xr.Dataset(
+    from deeprg.schema import annotate, var
+
+    ds = xr.Dataset(
         {"value": (("source", "observable"), vals), "sampler_se": ("observable", se)},
         coords={"source": sources, "observable": obs},
+    )
+    return annotate(
+        ds,
+        {
+            "value": var(
+                "observable by source",
+                "eps_g, bias2, variance and a2/N (sampled |a|^2/N_L vs the theory's u_L) from "
+                "each theory mode and from the sampler",
+            ),
+            "sampler_se": var(
+                "Monte Carlo standard error",
+                "sd of the per-chain means over sqrt(chains) (NaN: not estimated)",
+            ),
+        },
     )
 
 

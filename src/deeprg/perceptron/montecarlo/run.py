@@ -375,6 +375,41 @@ def relaxation_time(t: np.ndarray, c: np.ndarray, level: float = np.exp(-1)) -> 
     return float(np.exp(lt0 + frac * (lt1 - lt0)))
 
 
+_V = {
+    "q": ("replica overlap of the neurons", "host-guest (clone pair 0-1) overlap q(l; t)"),
+    "qabs": ("gauge-invariant neuron overlap", "mean over units of |q_i(l; t)|"),
+    "C": ("autocorrelation of the neurons", "overlap of the host at t_w + t with itself at t_w"),
+    "Q": ("replica overlap of the weights", "host-guest Q(l; t), rows normalized by their norms"),
+    "energy": ("energy per weight layer", "sum of V(r) over the gaps of layer l"),
+    "violations": ("violated gaps", "number of gaps r < kappa in layer l"),
+    "acceptance": ("acceptance rate", "accepted / attempted moves (flip, weight)"),
+    "gap_overlap": ("gap overlap", "(1/NM) sum r^a r^b per weight layer (gauge invariant)"),
+    "kernel_overlap": (
+        "representation-kernel overlap",
+        "cosine similarity of the off-diagonal kernels K^{mu nu}(l) of host and guest",
+    ),
+    "q_matched": ("matched neuron overlap", "host-guest q after gauge and permutation matching"),
+    "Q_matched": ("matched weight overlap", "host-guest Q after gauge and permutation matching"),
+    "q_pairs": ("neuron overlap per clone pair", "q(l; t) for every pair of clones"),
+    "Q_pairs": ("weight overlap per clone pair", "Q(l; t) for every pair of clones"),
+    "q_ts": ("student-teacher neuron overlap", "site-wise overlap with the teacher"),
+    "Q_ts": ("student-teacher weight overlap", "site-wise weight overlap with the teacher"),
+    "eps_g": ("generalization error", "fraction of output bits wrong on fresh inputs"),
+    "q_ts_matched": ("matched student-teacher neuron overlap", "after gauge/permutation matching"),
+    "Q_ts_matched": ("matched student-teacher weight overlap", "after gauge/permutation matching"),
+    "q_ts_floor": ("random-student floor of q_ts_matched", "teacher vs the initial student"),
+    "Q_ts_floor": ("random-student floor of Q_ts_matched", "teacher vs the initial student"),
+    "pt_acceptance": ("tempering swap acceptance", "accepted / attempted neighbour swaps"),
+    "temperature": ("tempering temperatures", "the geometric ladder from T to pt_T_max"),
+}
+VARIABLES = {k: {"long_name": a, "units": "1", "description": b} for k, (a, b) in _V.items()}
+VARIABLES["tau"] = {
+    "long_name": "relaxation time",
+    "units": "MC steps",
+    "description": "first time the sample-mean q(l; t) crosses 1/e (NaN: not reached)",
+}
+
+
 def _run_one(
     args: tuple[MCConfig, int, int, str | None, float],
 ) -> tuple[int, dict[str, np.ndarray]]:
@@ -529,7 +564,9 @@ def run_mc(
         ds["pt_acceptance"] = (("sample", "pt_pair"), stack("pt_acceptance"))
         ds["temperature"] = ("pt_level", cfg.temperatures)
     from deeprg.identity import identity
+    from deeprg.schema import COORDS, annotate
 
+    annotate(ds, COORDS | VARIABLES)
     ds.attrs.update(identity(cfg.to_dict()))
     return ds
 
