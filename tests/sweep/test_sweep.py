@@ -15,6 +15,7 @@ from deeprg.errors import InputError
 from deeprg.sweep import collect, run_sweep, status, validate_spec
 from deeprg.sweep.registry import bpkr_point, toy
 
+HERE = str(Path(__file__).parent)
 TOY = {
     "experiment": "toy",
     "fixed": {"y": 0.5},
@@ -60,7 +61,7 @@ def test_zipped_axes_share_a_dim(tmp_path):
 
 
 def test_failing_point_is_recorded_and_others_complete(tmp_path):
-    spec = toy_spec(fixed={"fail_if_x": 2.0})
+    spec = toy_spec(experiment="probe", fixed={"fail_if_x": 2.0})
     st = run_sweep(spec, tmp_path / "f.nc", workers=2, progress=False)
     assert st.failed == 3 and st.done == st.total - 3
     rec = list((tmp_path / "f.nc.d" / "failed").glob("*.json"))
@@ -71,8 +72,10 @@ def test_failing_point_is_recorded_and_others_complete(tmp_path):
 
 DRIVER = """
 import sys
+sys.path.insert(0, sys.argv[3])
+import probe
 from deeprg.sweep import run_sweep
-spec = {"experiment": "toy", "fixed": {"sleep": 0.25, "marker": sys.argv[2]},
+spec = {"experiment": "probe", "fixed": {"sleep": 0.25, "marker": sys.argv[2]},
         "grid": {"x": [float(i) for i in range(24)]}}
 run_sweep(spec, sys.argv[1], workers=2, progress=False)
 """
@@ -83,7 +86,7 @@ def test_killed_driver_resumes_with_only_missing_points(tmp_path):
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     # own session, so that SIGKILL takes the driver and its worker processes (a crashed node)
     proc = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, str(out), str(marker)], env=env, start_new_session=True
+        [sys.executable, "-c", DRIVER, str(out), str(marker), HERE], env=env, start_new_session=True
     )
     okdir = Path(str(out) + ".d") / "ok"
     t0 = time.time()
@@ -96,7 +99,7 @@ def test_killed_driver_resumes_with_only_missing_points(tmp_path):
     before = {p.name: p.stat().st_ino for p in okdir.glob("*.json")}
     assert 6 <= len(before) < 24
     calls_before = marker.read_text().splitlines()
-    subprocess.run([sys.executable, "-c", DRIVER, str(out), str(marker)], env=env, check=True)
+    subprocess.run([sys.executable, "-c", DRIVER, str(out), str(marker), HERE], env=env, check=True)
     after = {p.name: p.stat().st_ino for p in okdir.glob("*.json")}
     assert len(after) == 24
     assert all(after[k] == ino for k, ino in before.items())  # finished points untouched
@@ -291,7 +294,11 @@ def test_dask_missing_gives_one_line_error(tmp_path, monkeypatch):
 def test_dead_worker_stops_cleanly_keeping_finished_points(tmp_path):
     from deeprg.sweep.runner import WorkerDied
 
-    spec = {"experiment": "toy", "grid": {"x": [0.0, 1.0, 2.0, 3.0]}, "fixed": {"crash_if_x": 2.0}}
+    spec = {
+        "experiment": "probe",
+        "grid": {"x": [0.0, 1.0, 2.0, 3.0]},
+        "fixed": {"crash_if_x": 2.0},
+    }
     with pytest.raises(WorkerDied, match="rerun the same command to resume") as exc:
         run_sweep(spec, tmp_path / "c.nc", workers=1, progress=False)
     assert "\n" not in str(exc.value)

@@ -15,7 +15,11 @@ from deeprg.sweep.registry import Param, get_experiment
 
 
 def _spec(marker, xs=(0.0, 1.0, 2.0), **fixed):
-    return {"experiment": "toy", "fixed": {"marker": str(marker), **fixed}, "grid": {"x": list(xs)}}
+    return {
+        "experiment": "probe",
+        "fixed": {"marker": str(marker), **fixed},
+        "grid": {"x": list(xs)},
+    }
 
 
 def _calls(marker):
@@ -35,7 +39,7 @@ def test_point_key_includes_defaults(tmp_path, monkeypatch):
     out = tmp_path / "d.nc"
     run_sweep(_spec(m), out, workers=1, progress=False)
     assert len(_calls(m)) == 3
-    exp = get_experiment("toy")  # a changed default is a different point: recomputed
+    exp = get_experiment("probe")  # a changed default is a different point: recomputed
     monkeypatch.setitem(exp.params, "y", Param(float, 0.5))
     st = run_sweep(_spec(m), out, workers=1, progress=False)
     assert st.done == 3 and len(_calls(m)) == 6
@@ -60,7 +64,7 @@ def test_stale_points_are_counted_kept_and_recomputed_on_request(tmp_path, capsy
     from deeprg.cli import main
 
     toml = tmp_path / "s.toml"
-    toml.write_text(f'experiment = "toy"\n[fixed]\nmarker = "{m}"\n[grid]\nx = [0.0, 1.0, 2.0]\n')
+    toml.write_text(f'experiment = "probe"\n[fixed]\nmarker = "{m}"\n[grid]\nx = [0.0, 1.0, 2.0]\n')
     with pytest.raises(SystemExit):
         main(["sweep", "status", str(out)])
     assert "2/3 points done, 1 stale" in capsys.readouterr().out
@@ -93,8 +97,10 @@ def test_corrupt_point_file_is_moved_reported_and_recomputed(tmp_path):
 
 DRIVER = """
 import sys
+sys.path.insert(0, sys.argv[3])
+import probe
 from deeprg.sweep import run_sweep
-spec = {"experiment": "toy", "fixed": {"sleep": 0.15, "marker": sys.argv[2]},
+spec = {"experiment": "probe", "fixed": {"sleep": 0.15, "marker": sys.argv[2]},
         "grid": {"x": [float(i) for i in range(16)]}}
 run_sweep(spec, sys.argv[1], workers=1, progress=False)
 """
@@ -104,7 +110,10 @@ def test_two_runs_on_one_store_compute_each_point_once(tmp_path):
     out, marker = tmp_path / "two.nc", tmp_path / "calls"
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     procs = [
-        subprocess.Popen([sys.executable, "-c", DRIVER, str(out), str(marker)], env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", DRIVER, str(out), str(marker), str(Path(__file__).parent)],
+            env=env,
+        )
         for _ in range(2)
     ]
     assert all(p.wait(timeout=120) == 0 for p in procs)

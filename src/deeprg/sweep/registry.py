@@ -7,8 +7,6 @@ importing the sweep package stays fast.
 
 from __future__ import annotations
 
-import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,32 +154,15 @@ def experiments() -> dict[str, Experiment]:
         "y": (float, 0.0),
         "seed": (int, 0, ">=0"),
         "sleep": (float, 0.0, ">=0"),
-        "fail_if_x": (float, math.nan),
         "work": (int, 0, ">=0"),
-        "crash_if_x": (float, math.nan),
-        "marker": (str, ""),
     },
-    "deterministic test function: value = x² + y + 0.001·seed; optional sleep, fixed CPU work "
-    "(work = number of 1000-term pure-Python sums), failure, worker crash and a marker file recording every "
-    "evaluation",
+    "a cheap deterministic function to try a sweep or cluster set-up: value = x² + y + "
+    "0.001·seed, after an optional sleep and a fixed amount of CPU work (work = number of "
+    "1000-term pure-Python sums)",
 )
 def toy(
-    x: float,
-    y: float = 0.0,
-    seed: int = 0,
-    sleep: float = 0.0,
-    fail_if_x: float = math.nan,
-    work: int = 0,
-    marker: str = "",
-    crash_if_x: float = math.nan,
+    x: float, y: float = 0.0, seed: int = 0, sleep: float = 0.0, work: int = 0
 ) -> dict[str, Any]:
-    if marker:
-        with open(marker, "a") as fh:
-            fh.write(f"{x} {y} {seed}\n")
-    if x == fail_if_x:
-        raise ValueError(f"toy point failed on purpose at x={x}")
-    if x == crash_if_x:  # the worker process dies (tests)
-        os._exit(3)
     if sleep > 0:
         time.sleep(sleep)
     acc = 0
