@@ -36,25 +36,13 @@ import numpy as np
 
 from deeprg import __version__
 from deeprg.errors import InputError
+from deeprg.parallel import THREAD_VARS, one_blas_thread
 from deeprg.results import atomic_write_text, check_writable, to_json
 from deeprg.sweep.spec import SweepSpec, validate_spec
-
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
 class WorkerDied(RuntimeError):
     """A worker process died mid-sweep; finished points are in the store (rerun to resume)."""
-
-
-def _worker_init() -> None:
-    for v in THREAD_VARS:
-        os.environ[v] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        pass
 
 
 def _compute(experiment: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -281,7 +269,7 @@ def make_executor(
     import multiprocessing as mp
 
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=one_blas_thread)
     try:
         yield ex
     finally:

@@ -19,7 +19,6 @@ samples only. τ(l) is the first time the host–guest overlap q(l; t) crosses 1
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,8 +238,6 @@ def simulate_sample(
 
     from deeprg.data.patterns import forward_signs, random_patterns, teacher_data
 
-    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(v, "1")
     rng = np.random.default_rng(seed)
     w = cfg.widths
     graph = make_graph(cfg, rng)
@@ -503,7 +500,10 @@ def run_mc(
             _warm_up()
             import multiprocessing as mp
 
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as ex:
+            from deeprg.parallel import one_blas_thread
+
+            ctx = mp.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=one_blas_thread) as ex:
                 for idx, res in ex.map(_run_one, tasks):
                     results[idx] = res
                     if bar is not None and task is not None:
