@@ -60,4 +60,15 @@ def demo(
             str(int(n)), f"{e:.4f}", f"{se:.4f}", f"{ex:.4f}", f"{(e - ex) / se:+.2f}", f"{rh:.3f}"
         )
     console.print(sim)
+    from deeprg.sampling.run import RHAT_MAX
+
+    bad = [
+        int(n) for n in ds["sim_width"].values if ds["gibbs_rhat_max"].sel(sim_width=n) > RHAT_MAX
+    ]
+    if bad:
+        typer.echo(
+            f"warning: at widths {bad} the chains are not shown to be in equilibrium "
+            f"(R-hat > {RHAT_MAX}); their errors may be underestimated",
+            err=True,
+        )
     console.print(f"wrote {out / 'demo.nc'} and {res.figure}  ({time.perf_counter() - t0:.1f} s)")

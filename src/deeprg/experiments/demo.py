@@ -10,22 +10,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-DEMO_CONFIG: dict[str, Any] = {
-    "data": "digits",
-    "classes": [3, 8],
-    "P": 200,
-    "P_test": 150,
-    "L": 2,
-    "widths": [2, 4, 8, 16, 32, 64, 128, 256, 1024],
-    "sigma2": 1.0,
-    "T": 0.05,
-    "sim_widths": [4, 16, 64],
-    "sim_chains": 16,
-    "sim_steps": 1200,
+from deeprg.config import Config
+
+
+class DemoConfig(Config):
+    """The demo's configuration (defaults are the published demo)."""
+
+    data: Literal["digits", "mnist"] = Field("digits", description="Built-in image data.")
+    classes: tuple[int, int] = Field((3, 8), description="The two digit classes.")
+    P: int = Field(200, ge=2, description="Training examples.")
+    P_test: int = Field(150, ge=1, description="Test examples.")
+    L: int = Field(2, ge=1, description="Hidden layers.")
+    widths: list[int] = Field(
+        [2, 4, 8, 16, 32, 64, 128, 256, 1024], min_length=1, description="Theory widths."
+    )
+    sigma2: float = Field(1.0, gt=0, description="Prior variance of every layer.")
+    T: float = Field(0.05, gt=0, description="Temperature.")
+    sim_widths: list[int] = Field([4, 16, 64], description="Widths of the Gibbs simulations.")
+    sim_chains: int = Field(16, ge=2, description="Chains per simulated width.")
+    sim_steps: int = Field(1200, ge=2, description="Gibbs sweeps per chain after warm-up.")
+    seed: int = Field(0, ge=0, description="Seed for data subsampling and simulations.")
+
+
+DEMO_CONFIG: dict[str, Any] = DemoConfig().to_dict()  # the defaults, for reference
+
+VARIABLES = {
+    "eps_g": ("generalization error", "eps_g = bias2 + variance on the test set"),
+    "bias2": ("squared bias", "mean over test inputs of (<f> - y)^2"),
+    "variance": ("predictor variance", "mean over test inputs of the posterior variance of f"),
+    "U": ("renormalization of the readout", "U = prod of the layer scalars u_l (bpkr theory)"),
+    "train_error": ("training error", "mean squared error on the training set"),
+    "log_evidence": ("log evidence", "log partition function of the posterior"),
+    "converged": ("solver converged", "True where the saddle / mixture solve converged"),
 }
 
 
@@ -40,7 +61,7 @@ def run_demo(
     out_dir: Path | None = None,
     *,
     seed: int = 0,
-    config: dict | None = None,
+    config: dict | DemoConfig | None = None,
     stage: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Compute the demo data set; write ``demo.nc`` and ``demo.png`` into ``out_dir`` if given.
@@ -59,7 +80,8 @@ def run_demo(
     from deeprg.data import make_dataset
     from deeprg.results import write_dataset
 
-    cfg = {**DEMO_CONFIG, **(config or {}), "seed": seed}
+    base = config if isinstance(config, DemoConfig) else DemoConfig(**(config or {}))
+    cfg = base.replace(seed=seed).to_dict()
     say(f"data: {cfg['data']} {cfg['classes']}, P = {cfg['P']}, P_test = {cfg['P_test']}")
     split = make_dataset(
         cfg["data"], P=cfg["P"], P_test=cfg["P_test"], seed=seed, classes=tuple(cfg["classes"])
@@ -77,12 +99,25 @@ def run_demo(
             for k in keys:
                 vals[k][i, j] = rep[k]
             conv[i, j] = rep["converged"]
+    from deeprg.schema import annotate, var
+
     ds = xr.Dataset(
         {k: (("mode", "width"), v) for k, v in vals.items()}
         | {"converged": (("mode", "width"), conv)},
         coords={"mode": list(modes), "width": cfg["widths"]},
     )
     ds = ds.merge(_simulate(split, cfg, seed, say))
+    table = {k: var(a, f"theory: {b}") for k, (a, b) in VARIABLES.items()}
+    table |= {
+        f"gibbs_{k}": var(a, f"blocked-Gibbs samples: {b}") for k, (a, b) in VARIABLES.items()
+    }
+    table |= {
+        "gibbs_eps_g_se": var("standard error of eps_g", "sd of chain means / sqrt(chains)"),
+        "gibbs_a2_over_N": var("readout norm per unit", "sampled |a|^2/N_L (theory: u_L)"),
+        "gibbs_a2_over_N_se": var("standard error of a2_over_N", "sd of chain means/sqrt(C)"),
+        "gibbs_rhat_max": var("largest R-hat", "rank-normalized split R-hat, worst observable"),
+    }
+    annotate(ds, table)
     fig_path = None
     if out_dir is not None:
         out_dir = Path(out_dir)
@@ -100,8 +135,8 @@ def _simulate(split, cfg: dict[str, Any], seed: int, say: Callable[[str], None] 
     """Blocked-Gibbs samples of the actual finite networks at a few widths (issue 3)."""
     import xarray as xr
 
-    from deeprg.networks import init_params, network
-    from deeprg.sampling import make_sampler, run_chains
+    from deeprg.sampling import sample_posterior
+    from deeprg.seeds import derive_seed
 
     keys = ("eps_g", "eps_g_se", "bias2", "variance", "a2_over_N", "a2_over_N_se", "rhat_max")
     out = {k: np.full(len(cfg["sim_widths"]), np.nan) for k in keys}
@@ -110,18 +145,15 @@ def _simulate(split, cfg: dict[str, Any], seed: int, say: Callable[[str], None] 
             f"sampling: blocked Gibbs at width {n} ({j + 1}/{len(cfg['sim_widths'])}), "
             f"{cfg['sim_chains']} chains x {cfg['sim_steps']} steps"
         )
-        net = network(split.N0, [n] * cfg["L"], cfg["sigma2"])
-        rng = np.random.default_rng(np.random.SeedSequence([seed, n]))
-        res = run_chains(
-            make_sampler("gibbs", net, split.X, split.y, cfg["T"]),
-            net,
-            init_params(net, cfg["sim_chains"], rng),
-            X_test=split.X_test,
-            y_test=split.y_test,
+        res = sample_posterior(
+            split,
+            [n] * cfg["L"],
+            cfg["sigma2"],
+            cfg["T"],
+            chains=cfg["sim_chains"],
             steps=cfg["sim_steps"],
-            warmup=cfg["sim_steps"] // 4,
             thin=2,
-            seed=seed + n,
+            seed=derive_seed(seed, n),
             progress=False,
         )
         summ = res.summary()
@@ -135,14 +167,9 @@ def _simulate(split, cfg: dict[str, Any], seed: int, say: Callable[[str], None] 
 
 def plot_demo(ds: Any, path: Path) -> Path:
     """ε_g, bias² and variance vs width for each mode (one PNG)."""
-    import matplotlib
+    from deeprg.plotting import save_figure, subplots
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from deeprg.results import atomic_path
-
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), sharex=True)
+    fig, axes = subplots(1, 3, figsize=(11, 3.4), sharex=True)
     styles = {"saddle": "k-", "exact": "C1--", "gp": "C0:"}
     for ax, key, title in zip(
         axes, ("eps_g", "bias2", "variance"), ("ε_g", "bias²", "variance"), strict=True
@@ -174,7 +201,4 @@ def plot_demo(ds: Any, path: Path) -> Path:
     axes[0].legend()
     fig.suptitle("deep linear network on two-class digits: BPKR theory (lines) and Gibbs samples")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=110)
