@@ -50,7 +50,18 @@ def test_json_keys(mode, capsys, tmp_path):
     ):
         assert key in rep
     assert rep["mode"] == mode and len(rep["u"]) == 2 and rep["converged"]
-    assert rep["eps_g"] == pytest.approx(rep["bias2"] + rep["variance"])
+    if mode == "gp":  # independent reference: closed-form GP regression on the same data
+        from deeprg.data import make_dataset
+
+        d = make_dataset("teacher", P=30, P_test=50, seed=0)
+        k = lambda A, B: A @ B.T / d.X.shape[1]  # noqa: E731  (σ² = 1 per layer, linear)
+        A = k(d.X, d.X) + 0.05 * np.eye(30)
+        mean = k(d.X_test, d.X) @ np.linalg.solve(A, d.y)
+        var = np.diag(
+            k(d.X_test, d.X_test) - k(d.X_test, d.X) @ np.linalg.solve(A, k(d.X, d.X_test))
+        )
+        assert rep["bias2"] == pytest.approx(np.mean((mean - d.y_test) ** 2), rel=1e-9)
+        assert rep["variance"] == pytest.approx(np.mean(var), rel=1e-9)
     ds = read_dataset(tmp_path / "r.nc")
     assert ds.attrs["seed"] == "0" and "deeprg_version" in ds.attrs
     np.testing.assert_allclose(ds["u"].values, rep["u"])
