@@ -26,3 +26,22 @@ def test_compare_dataset_is_annotated():
     ds = compare_dataset(cr)
     assert missing_attrs(ds) == []
     assert np.isfinite(ds["value"].values).all()
+
+
+def test_sweep_results_use_the_canonical_layer_dims(tmp_path):
+    from deeprg.sweep import run_sweep
+
+    spec = {
+        "experiment": "mc",
+        "fixed": {"N": 6, "alpha": 1.0, "steps": 4, "t_w": 1, "samples": 1, "n_times": 2},
+        "grid": {"L": [2, 3]},
+    }
+    ds = run_sweep(spec, tmp_path / "m.nc", workers=1, progress=False, write=False)
+    assert ds.done == 2
+    from deeprg.sweep import collect, validate_spec
+
+    out = collect(validate_spec(spec), tmp_path / "m.nc", write=False)
+    assert out["q"].dims == ("L", "layer") and list(out["layer"].values) == [0, 1, 2, 3]
+    assert out["Q"].dims == ("L", "wlayer") and list(out["wlayer"].values) == [1, 2, 3]
+    assert np.isnan(out["q"].sel(L=2, layer=3)) and np.isfinite(out["q"].sel(L=3, layer=3))
+    assert list(out["phase"].dims) == ["L", "layer"]

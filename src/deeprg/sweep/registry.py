@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from deeprg.errors import InputError
@@ -19,6 +19,8 @@ REQUIRED = object()
 # choices mirrored from deeprg.data.DATASETS / deeprg.sampling.SAMPLERS without importing them
 DATASETS = ("teacher", "template", "digits", "mnist")
 SAMPLERS = ("gibbs", "mala", "langevin")
+# dimensions of list-valued results (the canonical dims of deeprg.schema): name, first index
+LAYER, WLAYER, HIDDEN = ("layer", 0), ("wlayer", 1), ("layer", 1)
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,18 @@ class Experiment:
     params: dict[str, Param]
     description: str = ""
     model: Any = None  # the configuration model the parameters derive from, if any
+    # list-valued results: name -> (dimension, index of the first entry), e.g. q -> (layer, 0)
+    result_dims: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, Experiment] = {}
 
 
 def register_point(
-    name: str, params: dict[str, tuple[Any, ...] | Param], description: str = ""
+    name: str,
+    params: dict[str, tuple[Any, ...] | Param],
+    description: str = "",
+    result_dims: dict[str, tuple[str, int]] | None = None,
 ) -> Callable[[PointFn], PointFn]:
     """Decorator registering a point experiment with its parameter schema.
 
@@ -105,14 +112,17 @@ def register_point(
     schema = {k: v if isinstance(v, Param) else Param(*v) for k, v in params.items()}
 
     def deco(fn: PointFn) -> PointFn:
-        _REGISTRY[name] = Experiment(name, fn, schema, description)
+        _REGISTRY[name] = Experiment(name, fn, schema, description, None, result_dims or {})
         return fn
 
     return deco
 
 
 def register_model(
-    name: str, model: Any, description: str = ""
+    name: str,
+    model: Any,
+    description: str = "",
+    result_dims: dict[str, tuple[str, int]] | None = None,
 ) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any], dict[str, Any]]]:
     """Register a point experiment ``fn(config) -> dict`` whose parameters are the fields of a
     configuration model (:class:`deeprg.config.Config`): defaults, bounds and choices come from
@@ -126,7 +136,7 @@ def register_model(
             return fn(model(**params))
 
         point.__name__ = fn.__name__
-        _REGISTRY[name] = Experiment(name, point, schema, description, model)
+        _REGISTRY[name] = Experiment(name, point, schema, description, model, result_dims or {})
         return fn
 
     return deco
@@ -187,6 +197,7 @@ def toy(
     },
     "BPKR theory (deep linear network, or the ReLU heuristic): u, U, eps_g, bias2, variance, "
     "train_error, log_evidence",
+    result_dims={"u": HIDDEN},
 )
 def bpkr_point(
     data: str,
@@ -224,6 +235,7 @@ def bpkr_point(
     "RS layered replica theory at one alpha, reached by continuation over path_points log-spaced "
     "alphas from min(path_from, alpha) (as deeprg replica's default 1:...:log grid): "
     "q (layers 0..L), Q (1..L), f, converged, eps_g (teacher)",
+    result_dims={"q": LAYER, "Q": WLAYER},
 )
 def replica_point(
     L: int,
@@ -344,6 +356,7 @@ def compare_point(
     },
     "posterior sampling of the finite network (deeprg.sampling.run_chains): eps_g, bias2, "
     "variance, a2/N, per-layer norms with standard errors, R-hat, ESS (warmup -1: steps // 4)",
+    result_dims={"r2": HIDDEN, "r2_se": HIDDEN, "w2": WLAYER, "w2_se": WLAYER},
 )
 def sampling_point(
     data: str,
@@ -391,12 +404,19 @@ def _mc_model() -> Any:
     return MCConfig
 
 
+_MC_DIMS = {k: LAYER for k in ("q", "tau", "phase", "q_ts", "q_ts_matched")}
+_MC_DIMS |= {k: WLAYER for k in ("Q", "energy_per_layer", "Q_ts", "Q_ts_matched")}
+_MC_DIMS |= {f"ultrametricity_{k}": LAYER for k in ("delta", "delta_null", "K")}
+_MC_DIMS["acceptance"] = ("move", 0)
+
+
 @register_model(
     "mc",
     _mc_model(),
     "Monte Carlo of a deep perceptron network (deeprg.perceptron.montecarlo, clone protocol): "
     "final energies, layer overlaps q, Q, relaxation times; parameters and defaults are those "
     "of MCConfig (omit N_in, N_out, c, D, T_anneal for their defaults)",
+    result_dims=_MC_DIMS,
 )
 def mc_point(config: Any) -> dict[str, Any]:
     from deeprg.perceptron.montecarlo import run_mc, summary

@@ -412,31 +412,63 @@ def _is_text(v: Any) -> bool:
 
 
 def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
-    """Combine the store into one xarray Dataset (grid axes as dims); write ``out`` atomically."""
+    """Combine the store into one xarray Dataset (grid axes as dims); write ``out`` atomically.
+
+    List-valued results get the dimension their experiment declares (``layer``, ``wlayer``,
+    ...: :attr:`deeprg.sweep.registry.Experiment.result_dims`), else ``<name>_index``;
+    unreadable point files are moved aside and counted as missing (:func:`read_record`)."""
     import xarray as xr
 
     from deeprg.results import write_dataset
+    from deeprg.sweep.registry import get_experiment
 
-    d = store_dir(out)
-    dims = spec.dims()
+    coords, sizes = _grid_coords(spec)
+    dim_names, shape = tuple(sizes), tuple(sizes.values())
+    status_arr, data = _gather(spec, store_dir(out), dim_names, shape)
+    ds = xr.Dataset({"status": (dim_names, status_arr)}, coords=coords)
+    ds["status"].attrs |= {
+        "long_name": "point status",
+        "units": "1",
+        "description": "1 done, 2 done by another deeprg version (stale), 0 missing, -1 failed",
+    }
+    result_dims = get_experiment(spec.experiment).result_dims
+    for k, by_pos in data.items():
+        dim, start = result_dims.get(k, (f"{k}_index", 0))
+        arr = _stack(by_pos, shape)
+        if arr.ndim == len(shape):
+            ds[k] = (dim_names, arr)
+        else:
+            ds[k] = ((*dim_names, dim), arr)
+            n = arr.shape[-1]
+            if dim not in ds.coords or ds.sizes[dim] < n:
+                ds = ds.assign_coords({dim: np.arange(start, start + n)})
+    if write:
+        write_dataset(ds, out, config=spec.model_dump())
+    return ds
+
+
+def _grid_coords(spec: SweepSpec) -> tuple[dict[str, Any], dict[str, int]]:
+    """Coordinates of the grid dims (each free axis, ``zip`` for zipped axes, ``seed``)."""
     axes = spec.axes()
-    sizes = {}
     coords: dict[str, Any] = {}
-    for dim, names in dims:
+    sizes: dict[str, int] = {}
+    for dim, names in spec.dims():
         if dim == "seed" and spec.seeds is not None:
             vals = spec.seeds.seed_list()
             coords["seed"] = np.asarray(vals)
         elif dim == "zip":
             vals = axes[names[0]]
             coords["zip"] = np.arange(len(vals))
-            for nm in names:
-                coords[nm] = ("zip", _coord(axes[nm]))
+            coords |= {nm: ("zip", _coord(axes[nm])) for nm in names}
         else:
             vals = axes[dim]
             coords[dim] = _coord(vals)
         sizes[dim] = len(vals)
-    shape = tuple(sizes.values())
-    dim_names = tuple(sizes)
+    return coords, sizes
+
+
+def _gather(spec: SweepSpec, d: Path, dim_names: tuple[str, ...], shape: tuple[int, ...]):
+    """(status array, {result name: {grid position: value}}) from the store."""
     status_arr = np.zeros(shape, dtype=np.int8)
     data: dict[str, dict[tuple[int, ...], Any]] = {}
     for p in spec.points():
@@ -448,29 +480,21 @@ def collect(spec: SweepSpec, out: str | Path, *, write: bool = True):
                 data.setdefault(k, {})[pos] = v
         elif read_record(d / "failed" / f"{p['key']}.json") is not None:
             status_arr[pos] = -1
-    ds = xr.Dataset({"status": (dim_names, status_arr)}, coords=coords)
-    ds["status"].attrs["meaning"] = (
-        "1 done, 2 done by another deeprg version (stale), 0 missing, -1 failed"
-    )
-    for k, by_pos in data.items():
-        sample = next(iter(by_pos.values()))
-        if _is_text(sample):  # labels (e.g. the mc experiment's liquid/solid phase per layer)
-            n = max(len(v) if isinstance(v, list) else 1 for v in by_pos.values())
-            arr = np.full((*shape, n), "", dtype=object)
-            for pos, v in by_pos.items():
-                arr[pos][: len(v) if isinstance(v, list) else 1] = v
-            ds[k] = ((*dim_names, f"{k}_index"), arr.astype(str))
-        elif isinstance(sample, list):
-            n = max(len(v) for v in by_pos.values())
-            arr = np.full((*shape, n), np.nan)
-            for pos, v in by_pos.items():
-                arr[pos][: len(v)] = np.asarray(v, dtype=float)
-            ds[k] = ((*dim_names, f"{k}_index"), arr)
-        else:
-            arr = np.full(shape, np.nan)
-            for pos, v in by_pos.items():
-                arr[pos] = float(v) if v is not None else np.nan
-            ds[k] = (dim_names, arr)
-    if write:
-        write_dataset(ds, out, config=spec.model_dump())
-    return ds
+    return status_arr, data
+
+
+def _stack(by_pos: dict[tuple[int, ...], Any], shape: tuple[int, ...]) -> np.ndarray:
+    """One array over the grid: text labels as strings, lists NaN-padded along a last axis."""
+    sample = next(iter(by_pos.values()))
+    if not _is_text(sample) and not isinstance(sample, list):
+        arr = np.full(shape, np.nan)
+        for pos, v in by_pos.items():
+            arr[pos] = float(v) if v is not None else np.nan
+        return arr
+    n = max(len(v) if isinstance(v, list) else 1 for v in by_pos.values())
+    text = _is_text(sample)  # labels (e.g. the mc experiment's liquid/solid phase per layer)
+    out = np.full((*shape, n), "" if text else np.nan, dtype=object if text else float)
+    for pos, v in by_pos.items():
+        vals = v if isinstance(v, list) else [v]
+        out[pos][: len(vals)] = vals if text else np.asarray(vals, dtype=float)
+    return out.astype(str) if text else out

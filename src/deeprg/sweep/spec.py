@@ -184,50 +184,71 @@ def _loc(err: Any) -> str:
 
 
 def validate_spec(data: dict[str, Any]) -> SweepSpec:
-    """Validate a spec dict: structure (pydantic), then the experiment's parameter schema."""
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        errs = exc.errors()
-        # for list-or-range axes, report the branch that matches the given value's type
-        e = next((x for x in errs if x["type"] not in ("list_type", "model_type")), errs[0])
-        raise InputError(f"sweep spec: {_loc(e)}: {e['msg']}") from None
+    """Validate a spec dict: structure (pydantic), then the experiment's parameter schema, then
+    (for experiments with a configuration model) every point through the model."""
+    spec = _structure(data)
     exp = get_experiment(spec.experiment)
     for k, v in spec.grid.items():  # ranges of int parameters: rounded, duplicates dropped
         if isinstance(v, RangeAxis) and k in exp.params and exp.params[k].type is int:
             spec.grid[k] = list(dict.fromkeys(round(x) for x in v.values()))
+    _check_names(spec, exp)
+    _check_values(spec, exp)
+    _coerce_floats(spec, exp)
+    if exp.model is not None:
+        _check_points(spec, exp)
+    return spec
+
+
+def _fail(where: str, why: str) -> InputError:
+    return InputError(f"sweep spec: {where}: {why}")
+
+
+def _structure(data: dict[str, Any]) -> SweepSpec:
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        errs = exc.errors()
+        # for list-or-range axes, report the branch that matches the given value's type
+        e = next((x for x in errs if x["type"] not in ("list_type", "model_type")), errs[0])
+        raise _fail(_loc(e), e["msg"]) from None
+
+
+def _check_names(spec: SweepSpec, exp: Any) -> None:
+    """Known, required, non-overlapping parameter names and consistent zipped axes."""
     axes = spec.axes()
     names = set(spec.fixed) | set(axes) | ({"seed"} if spec.seeds is not None else set())
-    for k in names:
-        if k not in exp.params:
-            raise InputError(
-                f"sweep spec: {k}: unknown parameter of experiment {spec.experiment!r} (allowed: {', '.join(exp.params)})"
-            )
+    allowed = ", ".join(exp.params)
+    for k in sorted(names - set(exp.params)):
+        raise _fail(k, f"unknown parameter of experiment {spec.experiment!r} (allowed: {allowed})")
     for k, par in exp.params.items():
         if par.default is REQUIRED and k not in names:
-            raise InputError(f"sweep spec: {k}: required by experiment {spec.experiment!r}")
-    overlap = set(spec.fixed) & set(axes)
+            raise _fail(k, f"required by experiment {spec.experiment!r}")
     if spec.seeds is not None and "seed" in set(spec.fixed) | set(axes):
-        raise InputError("sweep spec: seeds: seed is also a fixed parameter or grid axis")
-    if overlap:
-        raise InputError(f"sweep spec: fixed.{sorted(overlap)[0]}: also a grid axis")
+        raise _fail("seeds", "seed is also a fixed parameter or grid axis")
+    for k in sorted(set(spec.fixed) & set(axes)):
+        raise _fail(f"fixed.{k}", "also a grid axis")
     for z in spec.zip.axes:
         if z not in axes:
-            raise InputError(f"sweep spec: zip.axes: {z!r} is not a grid axis")
+            raise _fail("zip.axes", f"{z!r} is not a grid axis")
     if spec.zip.axes and len({len(axes[z]) for z in spec.zip.axes}) != 1:
-        raise InputError("sweep spec: zip.axes: zipped axes must have equal lengths")
-    for where, values in [(f"fixed.{k}", [v]) for k, v in spec.fixed.items()] + [
-        (f"grid.{k}", v) for k, v in axes.items()
-    ]:
-        name = where.split(".", 1)[1]
-        par = exp.params[name]
-        for i, v in enumerate(values):
-            why = par.check(v)
-            if why is not None:
-                loc = where if where.startswith("fixed") else f"{where}[{i}]"
-                raise InputError(f"sweep spec: {loc}: {why}")
+        raise _fail("zip.axes", "zipped axes must have equal lengths")
 
-    # ints given for float parameters become floats, so that x = 1 and x = 1.0 are one point
+
+def _check_values(spec: SweepSpec, exp: Any) -> None:
+    """Every fixed value, axis value and seed against its parameter's type and range."""
+    located = [(f"fixed.{k}", k, v) for k, v in spec.fixed.items()]
+    located += [(f"grid.{k}[{i}]", k, v) for k, vs in spec.axes().items() for i, v in enumerate(vs)]
+    if spec.seeds is not None:
+        located += [("seeds.values", "seed", s) for s in spec.seeds.seed_list()]
+    for where, name, v in located:
+        why = exp.params[name].check(v)
+        if why is not None:
+            raise _fail(where, why)
+
+
+def _coerce_floats(spec: SweepSpec, exp: Any) -> None:
+    """Ints given for float parameters become floats, so that x = 1 and x = 1.0 are one point."""
+
     def coerce(name: str, v: Any) -> Any:
         return float(v) if exp.params[name].type is float else v
 
@@ -236,18 +257,16 @@ def validate_spec(data: dict[str, Any]) -> SweepSpec:
         k: v if isinstance(v, RangeAxis) else [coerce(k, x) for x in v]
         for k, v in spec.grid.items()
     }
-    if spec.seeds is not None:
-        why = next((w for s in spec.seeds.seed_list() if (w := exp.params["seed"].check(s))), None)
-        if why is not None:
-            raise InputError(f"sweep spec: seeds.values: {why}")
-    if exp.model is not None:  # every point through the configuration model (cross-field rules)
-        for p in spec.points():
-            try:
-                exp.model(**p["params"])
-            except InputError as exc:
-                where = ", ".join(f"{k}[{i}]" for k, i in p["index"].items())
-                raise InputError(f"sweep spec: point {where}: {exc}") from None
-    return spec
+
+
+def _check_points(spec: SweepSpec, exp: Any) -> None:
+    """Every point through the experiment's configuration model (cross-field rules)."""
+    for p in spec.points():
+        try:
+            exp.model(**p["params"])
+        except InputError as exc:
+            where = ", ".join(f"{k}[{i}]" for k, i in p["index"].items())
+            raise _fail(f"point {where}", str(exc)) from None
 
 
 def load_spec(path: str | Path) -> SweepSpec:
