@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from deeprg.perceptron.replica import rs
+from deeprg.perceptron.replica import chain, rs
 
 
 def straightforward_path(L, alphas, tol=1e-9, max_iter=20000, damping=0.5):
@@ -91,20 +91,20 @@ def bench_rs() -> None:
     its = np.mean([s.iterations for s in sols])
     # naive: plain damped iteration only (n_plain = max_iter), on every 10th α, continuation kept
     sub = alphas[::10]
-    orig = rs._anderson
+    orig = chain.anderson
 
     def plain(g, x0, lo, hi, *, tol, max_iter, damping=0.5, m=6, n_plain=400):
         return orig(
             g, x0, lo, hi, tol=tol, max_iter=max_iter, damping=damping, m=m, n_plain=max_iter
         )
 
-    rs._anderson = plain
+    chain.anderson = plain
     try:
         t = time.perf_counter()
         naive = rs.solve_path(20, sub, max_iter=20000)
         t_naive = (time.perf_counter() - t) * len(alphas) / len(sub)
     finally:
-        rs._anderson = orig
+        chain.anderson = orig
     conv_n = np.mean([s.converged for s in naive])
     its_n = np.mean([s.iterations for s in naive])
     print(

@@ -41,11 +41,11 @@ def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     ds = xr.concat(parts, dim="scenario", coords="minimal", compat="override")
     fig, axes = subplots(2, 2, figsize=(10, 7), sharex=True)
     for r, scen in enumerate(("random", "teacher")):
-        for c, key in enumerate(("q", "Q")):
+        for c, (key, dim) in enumerate((("q", "layer"), ("Q", "wlayer"))):
             ax = axes[r, c]
             im = ax.pcolormesh(
                 np.log(alphas),
-                ds["layer"],
+                ds[dim],
                 ds[key].sel(scenario=scen).values.T,
                 vmin=0,
                 vmax=1,
@@ -53,7 +53,7 @@ def run_phase(size: str, seed: int, out_dir: Path) -> ReproductionResult:
                 cmap="magma",
             )
             ax.set_title(f"{key}(l), {scen}", fontsize=9)
-            ax.set_ylabel("layer l")
+            ax.set_ylabel({"layer": "layer l", "wlayer": "weight layer l"}[dim])
             fig.colorbar(im, ax=ax)
     for ax in axes[1]:
         ax.set_xlabel("ln α")
@@ -101,7 +101,7 @@ def run_profiles(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         )
         for a in marks[scen]:
             axes[r, 0].plot(ds["layer"], ds["q"].sel(alpha=a), "o-", ms=3, label=f"α={a}")
-            axes[r, 1].plot(ds["layer"], ds["Q"].sel(alpha=a), "o-", ms=3)
+            axes[r, 1].plot(ds["wlayer"], ds["Q"].sel(alpha=a), "o-", ms=3)
         axes[r, 0].set_title(f"q(l), {scen}", fontsize=9)
         axes[r, 1].set_title(f"Q(l), {scen}", fontsize=9)
         axes[r, 0].legend(fontsize=6)
@@ -112,9 +112,9 @@ def run_profiles(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     out = xr.concat(
         parts, dim="scenario", data_vars="all", coords="minimal", compat="override", join="outer"
     )
-    r = out.sel(scenario="random")
+    rnd = out.sel(scenario="random")
     msg = "random I/O, α = " + ", ".join(
-        f"{a:g}: q(1..3) = {np.round(r['q'].isel(mark=i).values[1:4], 3).tolist()}"
+        f"{a:g}: q(1..3) = {np.round(rnd['q'].isel(mark=i).values[1:4], 3).tolist()}"
         for i, a in enumerate(marks["random"])
     )
     return ReproductionResult(out, figs, msg, {"size": size, "L": L})

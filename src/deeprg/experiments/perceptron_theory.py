@@ -26,6 +26,27 @@ _SIZES = {
 }
 
 
+_RS_ATTRS = {
+    "rs_replicon": {
+        "long_name": "RS replicon eigenvalue",
+        "units": "1",
+        "description": "1 - lambda_max of the replicon form of the RS chain at the same alpha "
+        "(< 0: replica symmetry unstable)",
+    },
+    "rs_replicon_neurons": {
+        "long_name": "local RS replicon of a neuron layer",
+        "units": "1",
+        "description": "1 - B_ll of the replicon form per interior neuron layer (NaN on the "
+        "clamped layers 0 and L)",
+    },
+    "f_rs": {
+        "long_name": "RS free entropy",
+        "units": "1",
+        "description": "free entropy per N c of the RS solution at the same alpha",
+    },
+}
+
+
 @register(
     "perceptron-rsb",
     "Replica k-RSB (random I/O, closure A): Parisi functions q(x, l) per layer, levels per "
@@ -36,6 +57,7 @@ def run_rsb(size: str, seed: int, out_dir: Path) -> ReproductionResult:
 
     from deeprg.experiments.perceptron_repro import _save
     from deeprg.perceptron.replica import rs_replicon, rsb_dataset, rsb_path, solve_path, solve_rsb
+    from deeprg.perceptron.replica.datasets import annotate
     from deeprg.plotting import colormap, subplots
 
     L, alphas, two = _SIZES[size]
@@ -50,6 +72,7 @@ def run_rsb(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         np.array([np.concatenate([[np.nan], r.neurons, [np.nan]]) for r in reps]),
     )
     ds["f_rs"] = ("alpha", np.array([s.f for s in rs_at]))
+    annotate(ds, _RS_ATTRS)
     out = ds
     summary2 = ""
     if two is not None:
@@ -63,7 +86,12 @@ def run_rsb(size: str, seed: int, out_dir: Path) -> ReproductionResult:
             [
                 ds,
                 two_ds.rename({k: f"rsb2_{k}" for k in two_ds.data_vars}).rename(
-                    {"layer": "layer2", "level": "level2", "breakpoint": "breakpoint2"}
+                    {
+                        "layer": "layer2",
+                        "wlayer": "wlayer2",
+                        "level": "level2",
+                        "breakpoint": "breakpoint2",
+                    }
                 ),
             ],
             compat="override",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from deeprg.errors import InputError, check_array, check_int, check_positive, per_layer
+from deeprg.quadrature import gauss_hermite  # the package's one Gauss–Hermite helper
 
 ACTIVATIONS = ("linear", "relu", "erf")
 Activation = str | Callable[[np.ndarray], np.ndarray]
@@ -130,12 +131,6 @@ def erf_map(k12: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
     """E[erf(h) erf(h')] = (2/π) arcsin(2 k12 / √((1 + 2 v1)(1 + 2 v2))) (Williams 1997)."""
     den = np.sqrt(np.multiply.outer(1.0 + 2.0 * v1, 1.0 + 2.0 * v2))
     return (2.0 / np.pi) * np.arcsin(np.clip(2.0 * k12 / den, -1.0, 1.0))
-
-
-def gauss_hermite(order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes z and weights w with Σ w f(z) ≈ E[f(Z)], Z ~ N(0, 1) (probabilists' Hermite)."""
-    z, w = np.polynomial.hermite_e.hermegauss(order)
-    return z, w / np.sqrt(2.0 * np.pi)
 
 
 def quadrature_map(

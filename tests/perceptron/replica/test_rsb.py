@@ -6,30 +6,31 @@ saddle, Gardner's RS stability at L = 1, and the level hierarchy."""
 import numpy as np
 import pytest
 
+from deeprg.perceptron.replica import factors as F
 from deeprg.perceptron.replica import rs_replicon, solve_path, solve_rs, solve_rsb
-from deeprg.perceptron.replica import rsb as R
 from deeprg.perceptron.replica import special as sp
-from deeprg.perceptron.replica.parisi import lndet_parisi
+from deeprg.perceptron.replica.chain import Chain
+from deeprg.perceptron.replica.parisi import lndet_parisi, lndet_parisi_batch
 
 
 def test_recursions_reduce_to_rs():
     p = np.array([[0.1], [0.5], [0.8]])
-    G, M = R.ParisiGap((241,)).moments(p, np.zeros(0))
+    G, M = F.GapConstraint(0, (241,), rs_fast=False).moments(p, np.zeros(0))
     np.testing.assert_allclose(G, sp.G(p[:, 0]), atol=1e-13)
     np.testing.assert_allclose(M[:, 0], -2 * sp.dG(p[:, 0]), rtol=1e-11)
     # equal levels, any x: RS at that value; x_1 = 1: RS at the lower value (q(x) = q_0)
-    G2, _ = R.ParisiGap((72, 48)).moments(np.hstack([p, p]), np.array([0.4]))
+    G2, _ = F.GapConstraint(1, (72, 48)).moments(np.hstack([p, p]), np.array([0.4]))
     np.testing.assert_allclose(G2, sp.G(p[:, 0]), atol=1e-10)
     p3 = np.array([[0.0, 0.5], [0.2, 0.6]])
-    G3, M3 = R.ParisiGap((72, 48)).moments(p3, np.array([1.0]))
+    G3, M3 = F.GapConstraint(1, (72, 48)).moments(p3, np.array([1.0]))
     np.testing.assert_allclose(G3, sp.G(p3[:, 0]), atol=1e-12)
     np.testing.assert_allclose(M3[:, 0], -2 * sp.dG(p3[:, 0]), atol=1e-12)
     # Ising, k = 0 (§6.3 item 7): ∫Dz ln 2cosh(√q̂ z) − q̂/2 (+ Legendre term q̂ q/2)
     qh, q = np.array([0.3, 2.0]), np.array([0.2, 0.6])
-    term = R.ParisiIsing((241,)).term(q[:, None], qh[:, None], np.zeros(0))
+    term = F.IsingNeurons(0, (241,), rs_fast=False).term(q[:, None], qh[:, None], np.zeros(0))
     np.testing.assert_allclose(term, sp.ising_s(q, qh), atol=1e-13)
     # margin κ: RS gap term G_κ
-    Gk, _ = R.ParisiGap((241,), margin=0.7).moments(p, np.zeros(0))
+    Gk, _ = F.GapConstraint(0, (241,), margin=0.7, rs_fast=False).moments(p, np.zeros(0))
     np.testing.assert_allclose(Gk, sp.G(p[:, 0], 0.7), atol=1e-10)
 
 
@@ -41,16 +42,16 @@ def test_level_derivatives_vs_finite_differences(k):
     xs = np.concatenate([[0.0], x, [1.0]])
     p = np.array([[0.1, 0.4, 0.7][: k + 1], [0.05, 0.2, 0.5][: k + 1]])
     qh = np.array([[0.2, 0.9, 2.5][: k + 1], [0.0, 0.5, 1.0][: k + 1]])
-    gap, ising = R.ParisiGap((72, 48, 48)), R.ParisiIsing((72, 48, 48))
+    gap, ising = F.GapConstraint(k, (72, 48, 48)), F.IsingNeurons(k, (72, 48, 48))
     _, M = gap.moments(p, x)
-    _, Mh = ising.moments(qh, x)
+    _, Mh = ising.potential(qh, x)
     h = 1e-6
     for i in range(k + 1):
         e = np.zeros(k + 1)
         e[i] = h
         fd = (gap.moments(p + e, x)[0] - gap.moments(p - e, x)[0]) / (2 * h)
         np.testing.assert_allclose(fd, -0.5 * (xs[i + 1] - xs[i]) * M[:, i], rtol=1e-6, atol=1e-9)
-        fd = (ising.moments(qh + e, x)[0] - ising.moments(np.maximum(qh - e, 0), x)[0]) / (
+        fd = (ising.potential(qh + e, x)[0] - ising.potential(np.maximum(qh - e, 0), x)[0]) / (
             qh + e - np.maximum(qh - e, 0)
         )[:, i]
         ref = -0.5 * (xs[i + 1] - xs[i]) * Mh[:, i]
@@ -64,23 +65,23 @@ def test_parisi_inversion_and_batched_lndet():
     """Q_of(C): unit-diagonal Parisi matrix whose inverse has levels −C_i (n → 0), i.e.
     ∂/∂Q_i [½ (1/n) ln det Q] = ½ (x_{i+1} − x_i) C_i, checked by complex-step derivatives of
     the closed-form ln det (itself checked against explicit matrices in test_replica)."""
-    W = R.ParisiWeights()
+    W = F.SphericalWeights(2)
     x = np.array([0.3, 0.7])
     C = np.array([[0.2, 0.5, 1.3], [0.0, 0.1, 3.0], [0.4, 0.4, 0.4]])
     Q = W.Q_of(C, x)
     xs = np.concatenate([[0], x, [1]])
     np.testing.assert_allclose(W.grad(Q, x) / (0.5 * np.diff(xs)), C, rtol=1e-10, atol=1e-12)
     for row in Q:
-        assert R.lndet_parisi_batch(row[None], x)[0] == pytest.approx(lndet_parisi(row, x))
+        assert lndet_parisi_batch(row[None], x)[0] == pytest.approx(lndet_parisi(row, x))
     # RS: Q/(1 − Q)² = C
     c = np.array([[0.0], [0.3], [50.0]])
-    Qr = W.Q_of(c, np.zeros(0))[:, 0]
+    Qr = F.SphericalWeights(0, rs_fast=False).Q_of(c, np.zeros(0))[:, 0]
     np.testing.assert_allclose(Qr / (1 - Qr) ** 2, c[:, 0], rtol=1e-12, atol=1e-15)
 
 
 def test_rs_profile_is_a_fixed_point_of_the_1rsb_map():
     s = solve_path(5, np.geomspace(1, 30, 12))[-1]
-    chain = R._Chain(5, 30.0, 1, 0.0, R.DEFAULT_NODES[1])
+    chain = Chain(5, 30.0, k=1)
     Q = np.repeat(s.Q[:, None], 2, axis=1)
     q = np.repeat(s.q[:, None], 2, axis=1)
     z = chain.pack(Q, q)
@@ -100,7 +101,7 @@ def test_1rsb_saddle_is_stationary_and_hierarchical():
     s = solve_path(L, np.geomspace(1, a, 14))[-1]
     r = solve_rsb(L, a, 1, init=s)
     assert r.converged and r.residual < 1e-9
-    chain = R._Chain(L, a, 1, 0.0, R.DEFAULT_NODES[1])
+    chain = Chain(L, a, k=1)
     params = [r.Q, r.q[1:-1], r.qhat]
     f0 = chain.free_entropy(r.Q, r.q, r.qhat, r.x)
     assert f0 == pytest.approx(r.f, abs=1e-12)

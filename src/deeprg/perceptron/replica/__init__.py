@@ -6,6 +6,13 @@ continuation in α, transition finders (front criterion and Jacobian instability
 liquid beyond the front), k-step RSB with shared breakpoints and the RS replicon.
 L counts weight layers; neuron layers are 0..L with both boundaries clamped.
 
+Structure: ``factors`` (one class per factor type — SphericalWeights, IsingNeurons,
+GapConstraint — for any Parisi level k, RS = k = 0 with a fast path), ``chain`` (closures A and B
+assembled from the factors for any L, and the one fixed-point solver), ``rs`` (the k = 0
+solves: continuation, liquid beyond a front, side channel, Jacobian), ``rsb`` (k ≥ 1:
+breakpoints as a pure root search with explicit starts), ``replicon``, ``transitions``,
+``datasets`` (the result schema), ``special`` and ``parisi`` (integrals and Parisi algebra).
+
 Stable API (used by the Monte Carlo comparisons and the sweeps)::
 
     solve_rs(L, alpha, scenario="random"|"teacher", closure="A"|"B", margin=0.0, init=None,
@@ -14,36 +21,30 @@ Stable API (used by the Monte Carlo comparisons and the sweeps)::
                                                         # iterations
     gardner_capacity(margin) -> float                   # α_c(κ) of the L = 1 chain
     solve_path(L, alphas, ...) -> list[RSSolution]      # continuation in α
-    path_dataset(sols) -> xarray.Dataset (alpha, layer)
-    rs_map(L, alphas, ...) -> xarray.Dataset (alpha, layer)  # solve_path + path_dataset
+    path_dataset(sols) -> xarray.Dataset (alpha, layer | wlayer)
+    rs_map(L, alphas, ...) -> xarray.Dataset            # solve_path + path_dataset
     solve_rsb(L, alpha, k=1, ...) -> RSBSolution        # q (L+1, k+1), Q (L, k+1), x (k,)
-    rsb_path(L, alphas, k) / rsb_dataset(sols) -> xarray.Dataset (alpha, layer, level)
+    rsb_path(L, alphas, k) / rsb_dataset(sols) -> xarray.Dataset (alpha, layer | wlayer, level)
     rs_replicon(sol) -> Replicon;  stability_margin(sol) -> float
     front_thresholds(...), liquid_thresholds(...), front_position(alpha, thresholds)
     eps_g_forward(Q, q_test0=1.0) -> float
 """
 
+from deeprg.perceptron.replica.chain import CLOSURES, SCENARIOS, Chain
+from deeprg.perceptron.replica.datasets import path_dataset, rsb_dataset
+from deeprg.perceptron.replica.factors import GapConstraint, IsingNeurons, SphericalWeights
+from deeprg.perceptron.replica.replicon import Replicon, rs_replicon
 from deeprg.perceptron.replica.rs import (
-    CLOSURES,
-    SCENARIOS,
     STATUSES,
     RSSolution,
     eps_g_forward,
     gardner_capacity,
     jacobian,
-    path_dataset,
     solve_path,
     solve_rs,
     stability_margin,
 )
-from deeprg.perceptron.replica.rsb import (
-    Replicon,
-    RSBSolution,
-    rs_replicon,
-    rsb_dataset,
-    rsb_path,
-    solve_rsb,
-)
+from deeprg.perceptron.replica.rsb import RSBSolution, rsb_path, solve_breakpoints, solve_rsb
 from deeprg.perceptron.replica.transitions import (
     LiquidThresholds,
     Thresholds,
@@ -63,10 +64,14 @@ __all__ = [
     "CLOSURES",
     "SCENARIOS",
     "STATUSES",
+    "Chain",
+    "GapConstraint",
+    "IsingNeurons",
     "LiquidThresholds",
     "RSBSolution",
     "RSSolution",
     "Replicon",
+    "SphericalWeights",
     "Thresholds",
     "eps_g_forward",
     "front_position",
@@ -80,6 +85,7 @@ __all__ = [
     "rsb_dataset",
     "rsb_path",
     "solid_thickness",
+    "solve_breakpoints",
     "solve_path",
     "solve_rs",
     "solve_rsb",

@@ -3,38 +3,39 @@
 L counts **weight layers**; neuron layers are l = 0..L with q_0 = q_L = 1 (clamped inputs and
 outputs). Order parameters: Q_l (weights, l = 1..L) and q_l (neurons, l = 0..L).
 
-The free entropy is assembled from per-layer factors with one interface (tramp-style):
-
-- a weight factor (spherical rows): entropy w(Q) and the inverse of its stationarity
-  w'(Q) = φ  →  Q(φ);
-- a neuron factor (Ising ±1): entropy s(q, q̂), q(q̂), and q̂ from s'(q) = ψ;
-- a gap factor: G(p) and G'(p) with the gap overlap p_l = q_{l−1} Q_l q_l (closure A).
-
-For the random-I/O scenario (n → 0) these are w, s, G_κ; for teacher–student (Nishimori) they
-are w_TS, s_TS, G_TS. The chain's stationarity conditions for any L are then
+RS is the k = 0 case of the chain of :mod:`deeprg.perceptron.replica.chain`: the same factors
+(:mod:`deeprg.perceptron.replica.factors`, RS fast path), the same assembly for both closures
+and both scenarios, the same fixed-point solver as the k-RSB inner saddle. For closure A the
+stationarity conditions read
 
     w'(Q_l) = −α q_{l−1} q_l G'(p_l)                                   (A1 / T1)
     s'(q_l) = −[q_{l−1} Q_l G'(p_l) + Q_{l+1} q_{l+1} G'(p_{l+1})]         (A2 / T2)
 
-solved by damped fixed-point iteration with Anderson acceleration. Closure B (§3.7, random
-I/O only) ties each neuron to its own perceptron and has its own map.
+with w, s, G_κ for random I/O (n → 0) and w_TS, s_TS, G_TS for teacher–student (Nishimori).
+This module adds what is specific to RS: continuation in α with a seed floor, the liquid held
+beyond a front, the teacher side channel, the Jacobian of the map and the solution status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from deeprg.errors import InputError, check_choice, check_int, check_positive
-from deeprg.perceptron.replica import special as sp
+from deeprg.perceptron.replica.chain import (
+    CLOSURES,
+    SCENARIOS,
+    Chain,
+    FixedPoint,
+    SolverOptions,
+    solve_fixed_point,
+)
 
-SCENARIOS = ("random", "teacher")
-CLOSURES = ("A", "B")
 SEED = 1e-2  # floor put under interior order parameters before each solve (§3.10 step 4)
-CLIP = 1.0 - 1e-12
 # An order parameter within UNSAT_TOL of 1 means the RS solution ran to the corner q = Q = 1
 # with a diverging free entropy: the solution space is empty (beyond capacity). Below α_c the
 # approach is linear (1 − Q ≈ 5e-4 at α = 0.999 α_c for L = 1), so only points within ~1e-6
@@ -70,54 +71,6 @@ def solution_status(
 
 
 @dataclass(frozen=True)
-class WeightFactor:
-    entropy: Callable[[np.ndarray], np.ndarray]
-    Q_of: Callable[[np.ndarray], np.ndarray]  # inverse of w'(Q) = φ
-
-
-@dataclass(frozen=True)
-class NeuronFactor:
-    entropy: Callable[[np.ndarray, np.ndarray], np.ndarray]  # s(q, q̂)
-    q_of: Callable[[np.ndarray], np.ndarray]  # q(q̂)
-    qhat_of: Callable[[np.ndarray], np.ndarray]  # q̂ from s'(q) = ψ
-
-
-@dataclass(frozen=True)
-class GapFactor:
-    G: Callable[[np.ndarray], np.ndarray]
-    dG: Callable[[np.ndarray], np.ndarray]
-
-
-def _Q_random(phi: np.ndarray) -> np.ndarray:
-    # w'(Q) = Q/(2(1−Q)²) = φ  ⇔  Q/(1−Q)² = C = 2φ  ⇔  Q = 2C/(2C + 1 + √(4C + 1))
-    C = np.maximum(2.0 * phi, 0.0)
-    return 2 * C / (2 * C + 1 + np.sqrt(4 * C + 1))
-
-
-def _Q_teacher(phi: np.ndarray) -> np.ndarray:
-    # w_TS'(Q) = −Q/(2(1−Q)) = φ  ⇔  Q/(1−Q) = C = −2φ
-    C = np.maximum(-2.0 * phi, 0.0)
-    return C / (1 + C)
-
-
-def factors(scenario: str, margin: float = 0.0) -> tuple[WeightFactor, NeuronFactor, GapFactor]:
-    """The three per-layer factors of a scenario (§3.5 random I/O, §3.6 teacher–student)."""
-    if scenario == "random":
-        return (
-            WeightFactor(sp.w_rs, _Q_random),
-            NeuronFactor(sp.ising_s, sp.ising_q, lambda psi: np.maximum(2 * psi, 0.0)),
-            GapFactor(lambda p: sp.G(p, margin), lambda p: sp.dG(p, margin)),
-        )
-    if margin != 0.0:
-        raise InputError("margin must be 0 for the teacher scenario (the teacher has no margin)")
-    return (
-        WeightFactor(sp.w_ts, _Q_teacher),
-        NeuronFactor(sp.ising_s_ts, sp.ising_q_ts, lambda psi: np.maximum(-2 * psi, 0.0)),
-        GapFactor(sp.G_ts, sp.dG_ts),
-    )
-
-
-@dataclass(frozen=True)
 class RSSolution:
     """RS saddle point of the chain at one α, with diagnostics.
 
@@ -148,61 +101,6 @@ class RSSolution:
     status: str = "converged"
 
 
-def _anderson(
-    g: Callable[[np.ndarray], np.ndarray],
-    x0: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    *,
-    tol: float,
-    max_iter: int,
-    damping: float = 0.5,
-    m: int = 6,
-    n_plain: int = 400,
-) -> tuple[np.ndarray, float, int, bool]:
-    """Anderson-accelerated damped fixed-point iteration x = g(x) within box bounds."""
-    x = np.clip(x0, lo, hi)
-    X_hist: list[np.ndarray] = []
-    F_hist: list[np.ndarray] = []
-    res = np.inf
-    # Phase 1: plain damped iteration lets unstable directions of the liquid grow (Anderson
-    # would converge to the unstable liquid fixed point as readily as to the frozen one).
-    it0 = 0
-    for it0 in range(1, n_plain + 1):
-        gx = g(x)
-        res = float(np.max(np.abs(gx - x))) if x.size else 0.0
-        if res < tol:
-            return gx, res, it0, True
-        x = np.clip(x + damping * (gx - x), lo, hi)
-        if res < 1e-5:
-            break
-    for it in range(it0 + 1, max_iter + 1):
-        gx = g(x)
-        f = gx - x
-        res = float(np.max(np.abs(f))) if f.size else 0.0
-        if res < tol:
-            return gx, res, it, True
-        X_hist.append(x.copy())
-        F_hist.append(f.copy())
-        if len(X_hist) > m + 1:
-            X_hist.pop(0)
-            F_hist.pop(0)
-        x_new = x + damping * f
-        if len(F_hist) >= 2:
-            dF = np.diff(np.array(F_hist), axis=0).T
-            dX = np.diff(np.array(X_hist), axis=0).T
-            gam, *_ = np.linalg.lstsq(dF, f, rcond=None)
-            cand = x + damping * f - (dX + damping * dF) @ gam
-            if np.all(np.isfinite(cand)):
-                x_new = cand
-        x_clipped = np.clip(x_new, lo, hi)
-        if not np.allclose(x_clipped, x_new):
-            X_hist.clear()
-            F_hist.clear()
-        x = x_clipped
-    return x, res, max_iter, False
-
-
 def eps_g_forward(Q: Sequence[float] | np.ndarray, q_test0: float = 1.0) -> float:
     """Teacher–student ε_g by forward propagation of a fresh input (§5.4):
     ρ_l = Q_l q^test_{l−1}, q^test_l = (2/π) arcsin ρ_l, ε_g = arccos(ρ_L)/π.
@@ -222,25 +120,15 @@ def eps_g_forward(Q: Sequence[float] | np.ndarray, q_test0: float = 1.0) -> floa
 _eps_g_forward = eps_g_forward  # backwards-compatible private name
 
 
-@dataclass(frozen=True)
-class _ChainMap:
-    """The undamped fixed-point map of one chain (closure, scenario, α) on a packed state.
-
-    ``liquid``: boolean mask over neuron layers 0..L whose order parameters are held at zero
-    (the liquid beyond a front, §3.8); ``masked`` returns the map with that constraint and
-    ``full`` without it (used for the Jacobian / instability of the liquid-beyond-front point).
-    """
-
-    L: int
-    alpha: float
-    closure: str
-    full: Callable[[np.ndarray], np.ndarray]
-    keep: np.ndarray  # 1.0 where the state component is free, 0.0 where held liquid
-    lo: np.ndarray
-    hi: np.ndarray
-
-    def masked(self, x: np.ndarray) -> np.ndarray:
-        return self.full(x) * self.keep
+def _liquid_mask(L: int, liquid: Sequence[int] | None) -> np.ndarray | None:
+    if liquid is None:
+        return None
+    mask = np.zeros(L + 1, dtype=bool)
+    idx = np.asarray(list(liquid), dtype=int)
+    if idx.size and (idx.min() < 1 or idx.max() > L - 1):
+        raise InputError(f"liquid must list neuron layers in 1..{L - 1}, got {idx.tolist()}")
+    mask[idx] = True
+    return mask
 
 
 def _field_array(L: int, field: float | Sequence[float]) -> np.ndarray:
@@ -252,58 +140,19 @@ def _field_array(L: int, field: float | Sequence[float]) -> np.ndarray:
     return h
 
 
-def _map_A(L, alpha, scenario, margin, field, liquid) -> tuple[_ChainMap, tuple]:
-    wf, nf, gf = factors(scenario, margin)
-    h = _field_array(L, field)
-
-    def gmap(x: np.ndarray) -> np.ndarray:
-        Q, q = x[:L], np.concatenate([[1.0], x[L:], [1.0]])
-        p = q[:-1] * Q * q[1:]
-        d = gf.dG(p)
-        Qn = wf.Q_of(-alpha * q[:-1] * q[1:] * d)
-        psi = -(q[:-2] * Q[:-1] * d[:-1] + Q[1:] * q[2:] * d[1:])
-        qn = nf.q_of(nf.qhat_of(psi) + h)
-        return np.concatenate([Qn, qn])
-
-    keep = np.ones(2 * L - 1)
-    if liquid is not None:
-        keep[L:] = ~liquid[1:-1]
-        keep[:L] = ~(liquid[:-1] | liquid[1:])
-    lo, hi = np.zeros(2 * L - 1), np.full(2 * L - 1, CLIP)
-    return _ChainMap(L, alpha, "A", gmap, keep, lo, hi), (wf, nf, gf, h)
-
-
-def _map_B(L, alpha, margin, liquid) -> _ChainMap:
-    def gmap(x: np.ndarray) -> np.ndarray:
-        Q, q, qh = x[:L], np.concatenate([[1.0], x[L : 2 * L - 1]]), x[2 * L - 1 :]
-        p = q * Q
-        dgb = sp.dG_B(p[:-1], qh) if L > 1 else np.zeros(0)
-        dlast = sp.dG(p[-1:], margin)
-        dd = np.concatenate([dgb, dlast])
-        Qn = _Q_random(-alpha * q * dd)
-        qhn = -2 * Q[1:] * dd[1:]
-        qn = sp.q_B(p[:-1], np.maximum(qh, 0.0)) if L > 1 else np.zeros(0)
-        return np.concatenate([Qn, qn, np.maximum(qhn, 0.0)])
-
-    keep = np.ones(3 * L - 2)
-    if liquid is not None:
-        keep[L : 2 * L - 1] = ~liquid[1:-1]
-        keep[2 * L - 1 :] = ~liquid[1:-1]
-        keep[:L] = ~(liquid[:-1] | liquid[1:])
-    lo = np.zeros(3 * L - 2)
-    hi = np.concatenate([np.full(2 * L - 1, CLIP), np.full(L - 1, np.inf)])
-    return _ChainMap(L, alpha, "B", gmap, keep, lo, hi)
-
-
-def _liquid_mask(L: int, liquid: Sequence[int] | None) -> np.ndarray | None:
-    if liquid is None:
-        return None
-    mask = np.zeros(L + 1, dtype=bool)
-    idx = np.asarray(list(liquid), dtype=int)
-    if idx.size and (idx.min() < 1 or idx.max() > L - 1):
-        raise InputError(f"liquid must list neuron layers in 1..{L - 1}, got {idx.tolist()}")
-    mask[idx] = True
-    return mask
+def rs_start(chain: Chain, init: Any, seed: float) -> np.ndarray:
+    """Start of an RS solve: ``init``'s order parameters (an RS solution of the same L and
+    closure, or the top Parisi level of an RSB solution) floored at ``seed``, else ``seed``
+    everywhere (§3.10 step 4: the liquid is an exact fixed point and does not move by itself)."""
+    L = chain.L
+    z0 = np.zeros(chain.size)
+    if init is not None and init.L == L:
+        if isinstance(init, RSSolution):
+            if init.closure == chain.closure:
+                z0 = _state(init)
+        else:  # an RSB solution: its top level (closure A)
+            z0 = chain.pack(init.Q[:, -1], init.q[:, -1])
+    return np.maximum(z0, seed) * chain.keep
 
 
 def solve_rs(
@@ -321,7 +170,9 @@ def solve_rs(
     liquid: Sequence[int] | None = None,
     field: float | Sequence[float] = 0.0,
 ) -> RSSolution:
-    """RS saddle point of the L-layer chain at one α (§3.5–3.7).
+    """RS saddle point of the L-layer chain at one α (§3.5–3.7): the k = 0 case of the chain
+    solver (:class:`~deeprg.perceptron.replica.chain.Chain`,
+    :func:`~deeprg.perceptron.replica.chain.solve_fixed_point`).
 
     ``init`` continues from a previous solution (continuation in α); every order parameter
     starts at least at ``seed`` so that a newly unstable layer can grow (§3.10 step 4: the
@@ -341,93 +192,50 @@ def solve_rs(
     check_choice("closure", closure, CLOSURES)
     margin = check_positive("margin", margin, allow_zero=True)
     mask = _liquid_mask(L, liquid)
-    h_any = np.any(np.asarray(field, dtype=np.float64) != 0)
+    h_any = bool(np.any(np.asarray(field, dtype=np.float64) != 0))
     if h_any and scenario != "teacher":
         raise InputError("field (symmetry-breaking side channel) is for the teacher scenario only")
-    if closure == "B":
-        if scenario != "random":
-            raise InputError(
-                "closure B is implemented for the random scenario only (spec §3.7: the "
-                "teacher–student version of B is not derived there); use closure A"
-            )
-        if h_any:
-            raise InputError("field is implemented for closure A only")
-        cmap = _map_B(L, alpha, margin, mask)
-        return _solve_B(L, alpha, margin, init, seed, tol, max_iter, damping, cmap)
-    cmap, (wf, nf, gf, h) = _map_A(L, alpha, scenario, margin, field, mask)
+    h = _field_array(L, field)
+    chain = Chain(L, alpha, scenario=scenario, closure=closure, margin=margin, field=h, liquid=mask)
+    opts = SolverOptions(tol=tol, max_iter=max_iter, damping=damping)
+    fp = solve_fixed_point(chain, rs_start(chain, init, seed), X0, opts)
+    return _rs_solution(chain, fp, liquid, h_any)
 
-    if init is not None and init.L == L and init.closure == "A":
-        x0 = np.concatenate([init.Q, init.q[1:-1]])
-    else:
-        x0 = np.zeros(2 * L - 1)
-    x0 = np.maximum(x0, seed) * cmap.keep
-    x, res, it, ok = _anderson(
-        cmap.masked, x0, cmap.lo, cmap.hi, tol=tol, max_iter=max_iter, damping=damping
-    )
-    Q, q = x[:L], np.concatenate([[1.0], x[L:], [1.0]])
-    p = q[:-1] * Q * q[1:]
-    d = gf.dG(p)
-    psi = -(q[:-2] * Q[:-1] * d[:-1] + Q[1:] * q[2:] * d[1:])
-    qhat = nf.qhat_of(psi)
-    # free entropy; a side channel h contributes s(q, q̂ + h) + h q/2 (its normalization removed)
-    s_int = nf.entropy(q[1:-1], qhat + h) + (h * q[1:-1] / 2 if scenario == "teacher" else 0.0)
-    f = float(wf.entropy(Q).sum() + alpha * np.sum(s_int) + alpha * gf.G(p).sum())
+
+X0 = np.zeros(0)  # RS: no breakpoints
+
+
+def _rs_solution(
+    chain: Chain, fp: FixedPoint, liquid: Sequence[int] | None, h_any: bool
+) -> RSSolution:
+    L, alpha, scenario = chain.L, chain.alpha, chain.scenario
+    Q2, q2, _ = chain.unpack(fp.z)
+    qh2 = chain.solved_qhat(fp.z, X0)
+    f = chain.free_entropy(Q2, q2, qh2, X0)
+    Q, q, qhat = Q2[:, 0], q2[:, 0], qh2[:, 0]
     eps = eps_g_forward(Q) if scenario == "teacher" else None
-    info = {"liquid": [] if liquid is None else sorted(int(v) for v in liquid)}
-    if h_any:
-        info["field"] = h.tolist()
-    status = solution_status(scenario, L, alpha, margin, q, Q, ok)
+    info: dict = {}
+    if chain.closure == "A":
+        info["liquid"] = [] if liquid is None else sorted(int(v) for v in liquid)
+        if h_any:
+            info["field"] = chain.h.tolist()
+    status = solution_status(scenario, L, alpha, chain.margin, q, Q, fp.converged)
     return RSSolution(
         L,
         alpha,
         scenario,
-        "A",
-        margin,
+        chain.closure,
+        chain.margin,
         q,
         Q,
         qhat,
         f,
         status == "converged",
-        res,
-        it,
+        fp.residual,
+        fp.iterations,
         eps,
         info,
         status,
-    )
-
-
-def _solve_B(
-    L: int,
-    alpha: float,
-    margin: float,
-    init: RSSolution | None,
-    seed: float,
-    tol: float,
-    max_iter: int,
-    damping: float,
-    cmap: _ChainMap,
-) -> RSSolution:
-    """Closure B, random I/O (§3.7): state (Q_1..L, q_1..L−1, q̂_1..L−1)."""
-    if init is not None and init.L == L and init.closure == "B":
-        x0 = np.concatenate([init.Q, init.q[1:-1], init.qhat])
-    else:
-        x0 = np.zeros(3 * L - 2)
-    x0 = np.maximum(x0, seed) * cmap.keep
-    x, res, it, ok = _anderson(
-        cmap.masked, x0, cmap.lo, cmap.hi, tol=tol, max_iter=max_iter, damping=damping
-    )
-    Q, q, qh = x[:L], np.concatenate([[1.0], x[L : 2 * L - 1]]), x[2 * L - 1 :]
-    p = q * Q
-    f = float(
-        sp.w_rs(Q).sum()
-        + alpha * (qh * (q[1:] - 1) / 2 + (sp.G_B(p[:-1], qh) if L > 1 else 0.0)).sum()
-        + alpha * sp.G(p[-1:], margin).sum()
-    )
-    q_full = np.concatenate([q, [1.0]])
-    status = solution_status("random", L, alpha, margin, q_full, Q, ok)
-    conv = status == "converged"
-    return RSSolution(
-        L, alpha, "random", "B", margin, q_full, Q, qh, f, conv, res, it, None, {}, status
     )
 
 
@@ -437,24 +245,32 @@ def _state(sol: RSSolution) -> np.ndarray:
     return np.concatenate([sol.Q, sol.q[1:-1]])
 
 
+def rs_chain(sol: RSSolution, liquid: np.ndarray | None = None) -> Chain:
+    """The chain (k = 0) whose fixed point ``sol`` is."""
+    return Chain(
+        sol.L,
+        sol.alpha,
+        scenario=sol.scenario,
+        closure=sol.closure,
+        margin=sol.margin,
+        field=_field_array(sol.L, sol.info.get("field", 0.0)),
+        liquid=liquid,
+    )
+
+
 def jacobian(sol: RSSolution, h: float = 1e-7) -> np.ndarray:
     """Jacobian of the undamped fixed-point map at ``sol`` (forward differences, positive
     steps so that liquid components stay inside the physical box), §3.8, §6.1 item 2."""
-    if sol.closure == "B":
-        cmap = _map_B(sol.L, sol.alpha, sol.margin, None)
-    else:
-        cmap, _ = _map_A(
-            sol.L, sol.alpha, sol.scenario, sol.margin, sol.info.get("field", 0.0), None
-        )
+    chain = rs_chain(sol)
     x = _state(sol)
-    g0 = cmap.full(x)
+    g0 = chain.step(x, X0)
     n = x.size
-    steps = np.where(x + h < cmap.hi, h, -h)
+    steps = np.where(x + h < chain.hi, h, -h)
     J = np.empty((n, n))
     for j in range(n):  # one map evaluation per state component
         xp = x.copy()
         xp[j] += steps[j]
-        J[:, j] = (cmap.full(xp) - g0) / steps[j]
+        J[:, j] = (chain.step(xp, X0) - g0) / steps[j]
     return J
 
 
@@ -482,33 +298,3 @@ def solve_path(
         prev = solve_rs(L, a, scenario=scenario, closure=closure, margin=margin, init=prev, **kw)
         out.append(prev)
     return out
-
-
-def path_dataset(sols: Sequence[RSSolution]):
-    """xarray Dataset with dims (alpha, layer): q on layers 0..L, Q on layers 1..L (Q[0] = nan)."""
-    import xarray as xr
-
-    L = sols[0].L
-    alpha = np.array([s.alpha for s in sols])
-    q = np.array([s.q for s in sols])
-    Q = np.array([np.concatenate([[np.nan], s.Q]) for s in sols])
-    qhat = np.array([np.concatenate([[np.nan], s.qhat, [np.nan]]) for s in sols])
-    ds = xr.Dataset(
-        {
-            "q": (("alpha", "layer"), q),
-            "Q": (("alpha", "layer"), Q),
-            "qhat": (("alpha", "layer"), qhat),
-            "f": ("alpha", np.array([s.f for s in sols])),
-            "converged": ("alpha", np.array([s.converged for s in sols])),
-            "status": ("alpha", np.array([s.status for s in sols], dtype=str)),
-            "residual": ("alpha", np.array([s.residual for s in sols])),
-            "iterations": ("alpha", np.array([s.iterations for s in sols])),
-        },
-        coords={"alpha": alpha, "layer": np.arange(L + 1)},
-    )
-    if sols[0].eps_g is not None:
-        ds["eps_g"] = ("alpha", np.array([s.eps_g for s in sols]))
-    ds.attrs.update(
-        {"scenario": sols[0].scenario, "closure": sols[0].closure, "margin": sols[0].margin, "L": L}
-    )
-    return ds
