@@ -8,7 +8,8 @@ through B_k(x) = v_k^T C(X, x), the test kernel in the eigenbasis.
 
 Two implementations of this spectral interface (``path``):
 
-- ``"kernel"``: eigendecompose the P×P kernel C (O(P³) time, 2 P×P arrays at the peak);
+- ``"kernel"``: eigendecompose the P×P kernel C (O(P³) time, 2 P×P arrays at the peak, 3 for
+  a linear kernel forced onto this path with N0 < P);
   B = V^T C(X, X_test). Any σ-free kernel shape can be plugged in (the ReLU heuristic, §5.1).
 - ``"feature"`` (linear networks): eigendecompose the N0×N0 matrix S = X^T X / N0 = W Λ W^T,
   which has the same nonzero spectrum (O(P N0² + N0³) time, O(P N0) memory). With
@@ -42,11 +43,17 @@ _PROJECTION_CACHE = 2  # test sets whose projections are kept per base kernel
 _TEST_CHUNK = 2_000_000  # elements of the P × n cross-kernel block formed at once (kernel path)
 
 
-def check_kernel_memory(P: int) -> float:
+# A linear kernel forced onto the kernel path with N0 < P has a (P − N0)-fold null eigenvalue;
+# dsyevr (MRRR) is ~3.5x slower on such a cluster than divide and conquer (dsyevd), which needs
+# a 2 P×P workspace: that case uses dsyevd and is checked for one more P×P array.
+KERNEL_COPIES_DEFLATING = 3.5
+
+
+def check_kernel_memory(P: int, copies: float = KERNEL_COPIES) -> float:
     """Refuse a training set whose P×P kernel path would not fit in the available memory."""
     return check_memory(
-        f"the BPKR kernel for P = {P} ({KERNEL_COPIES} P×P float64 arrays)",
-        KERNEL_COPIES * 8.0 * float(P) ** 2,
+        f"the BPKR kernel for P = {P} ({copies:g} P×P float64 arrays)",
+        copies * 8.0 * float(P) ** 2,
     )
 
 
@@ -177,19 +184,19 @@ class BaseKernel:
         return self.cross_fn(Xt, Xt)[0]
 
 
-def _eigh_inplace(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _eigh_inplace(gram: np.ndarray, driver: str = "evr") -> tuple[np.ndarray, np.ndarray]:
     """Eigen-pairs of a symmetric matrix, overwriting it (LAPACK dsyevr: O(n) workspace).
 
     Only one triangle is read. ``gram.T`` is passed so that a C-ordered matrix reaches LAPACK
     as a Fortran-ordered one without a copy (it is the same symmetric matrix).
     """
-    return linalg.eigh(gram.T, overwrite_a=True, check_finite=False, driver="evr")
+    return linalg.eigh(gram.T, overwrite_a=True, check_finite=False, driver=driver)
 
 
 def _kernel_spectrum(
-    gram: np.ndarray, y: np.ndarray
+    gram: np.ndarray, y: np.ndarray, driver: str = "evr"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
-    evals, evecs = _eigh_inplace(gram)
+    evals, evecs = _eigh_inplace(gram, driver)
     keep = evals > NULL_RTOL * max(float(evals.max()), 0.0)
     ytil_all = evecs.T @ y
     r = int(keep.sum())
@@ -262,7 +269,8 @@ def base_kernel(
         check_feature_memory(P, N0)
         evals, basis, ytil, n_null, ynull2 = _feature_spectrum(Xa, ya)
         return BaseKernel(Xa, ya, evals, ytil, n_null, ynull2, basis, "feature", activation)
-    check_kernel_memory(P)
+    deflating = gram is None and N0 < P  # rank <= N0: a large null cluster (see above)
+    check_kernel_memory(P, KERNEL_COPIES_DEFLATING if deflating else KERNEL_COPIES)
     if gram is None:
         g = Xa @ Xa.T  # BLAS syrk: exactly symmetric
         g /= N0
@@ -273,7 +281,7 @@ def base_kernel(
         shared = isinstance(gram, np.ndarray) and np.may_share_memory(g, gram)
         if shared and not (overwrite_gram and g.flags.writeable):
             g = g.copy()
-    evals, basis, ytil, n_null, ynull2 = _kernel_spectrum(g, ya)
+    evals, basis, ytil, n_null, ynull2 = _kernel_spectrum(g, ya, "evd" if deflating else "evr")
     del g
     return BaseKernel(
         Xa, ya, evals, ytil, n_null, ynull2, basis, "kernel", activation, cross_fn or _linear_cross
