@@ -26,27 +26,35 @@ _N_SCAN = 121
 _CHUNK = 2_000_000  # max (points x eigenvalues) elements per vectorized G evaluation
 
 
-def g_and_slope(kern: BaseKernel, V: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def g_and_slope(
+    kern: BaseKernel, V: np.ndarray, T: np.ndarray, *, slope: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact G(U) and dG/dlog U for arrays of V = U σ_1² and T (bpkr.md §2.4), chunked.
 
     Only the nonzero eigen-directions enter: null directions contribute nothing to G (§2.9).
+    With x_k = V μ_k and f_k = x_k/(x_k + T): G = Σ ỹ_k² f_k/(x_k + T) − Σ f_k and
+    dG/dlog U = Σ ỹ_k² f_k (1 − 2 f_k)/(x_k + T) − T Σ f_k/(x_k + T), the ỹ² sums as
+    matrix–vector products. ``slope=False`` skips dG (returned as zeros).
     """
     V = np.asarray(V, dtype=np.float64)
     T = np.broadcast_to(np.asarray(T, dtype=np.float64), V.shape)
     mu = kern.evals
     y2 = kern.ytil**2
     G = np.empty(V.shape)
-    dG = np.empty(V.shape)
+    dG = np.zeros(V.shape)
     Vf, Tf, Gf, dGf = V.ravel(), T.ravel(), G.reshape(-1), dG.reshape(-1)
     step = max(1, _CHUNK // max(mu.size, 1))
     for a in range(0, Vf.size, step):
         v, t = Vf[a : a + step, None], Tf[a : a + step, None]
-        x = v * mu[None, :]
-        den = x + t
-        inv = np.divide(1.0, den, out=np.zeros_like(den), where=den > 0)
-        frac = x * inv
-        Gf[a : a + step] = (y2 * frac * inv).sum(1) - frac.sum(1)
-        dGf[a : a + step] = (y2 * x * (t - x) * inv**3).sum(1) - (x * t * inv**2).sum(1)
+        x = v * mu[None, :]  # > 0: μ_k > 0 and V > 0
+        inv = x + t
+        np.divide(1.0, inv, out=inv)
+        frac = x
+        frac *= inv  # x/(x + T), in place of x
+        fi = frac * inv  # x/(x + T)²
+        Gf[a : a + step] = fi @ y2 - frac.sum(1)
+        if slope:
+            dGf[a : a + step] = fi @ y2 - 2.0 * ((fi * frac) @ y2) - t[:, 0] * fi.sum(1)
     return G, dG
 
 
@@ -55,14 +63,18 @@ class _GTable:
     G = R/V − rank at T = 0 (§2.6). Used only to bracket and bisect; the final Newton steps
     and the reported residual use the exact G."""
 
-    def __init__(self, kern: BaseKernel, n: int = 8192) -> None:
+    def __init__(self, kern: BaseKernel, n: int = 4096) -> None:
         mu, y2 = kern.evals, kern.ytil**2
         self.R = float((y2 / mu).sum())
         self.rank = float(mu.size)
         self.t = np.linspace(np.log(1e-8 / mu.max()), np.log(1e8 / mu.min()), n)
         x = np.exp(self.t)[:, None] * mu[None, :]
-        self.g1 = (y2 * x / (x + 1.0) ** 2).sum(1)
-        self.g2 = (x / (x + 1.0)).sum(1)
+        inv = x + 1.0
+        np.divide(1.0, inv, out=inv)
+        x *= inv  # x/(x + 1)
+        self.g2 = x.sum(1)
+        x *= inv  # x/(x + 1)²
+        self.g1 = x @ y2
         self.lo_slope = ((y2 * mu).sum(), mu.sum())
         self.hi_coef = (self.R, (1.0 / mu).sum())
 
@@ -175,12 +187,14 @@ def solve_saddle(
 
     table = _GTable(kern) if n * _N_SCAN * kern.rank > 5e7 else None
 
-    def G_of(s: np.ndarray, exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def G_of(
+        s: np.ndarray, exact: bool = False, slope: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         V = np.exp(s) * (s2first[:, None] if s.ndim == 2 else s2first)
         Tb = np.broadcast_to(T[:, None] if s.ndim == 2 else T, V.shape)
         if table is not None and not exact:
             return table(V, Tb), np.zeros_like(V)
-        return g_and_slope(kern, V, Tb)
+        return g_and_slope(kern, V, Tb, slope=slope and exact)
 
     # 1. Scan: bracket the first + -> - crossing of F.
     grid = np.linspace(S_MIN, S_MAX, _N_SCAN)
@@ -212,12 +226,14 @@ def solve_saddle(
         dFc = _dF(Gc, dGc, widths)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(np.isfinite(Fc) & (dFc != 0), Fc / dFc, 0.0)
-        # The table-based bracket may be off by the interpolation error (~1e-6 in s): keep
+        # The table-based bracket may be off by the interpolation error (~1e-5 in s): keep
         # Newton within a generous window around it.
         cand = np.clip(s - step, lo - 1e-3, hi + 1e-3)
         s = np.where(np.isfinite(cand), cand, s)
         n_newton += 1
-    Gc, _ = G_of(s, exact=True)
+        if n_newton >= 2 and float(np.max(np.abs(step), initial=0.0)) < 1e-14:
+            break  # quadratic convergence reached round-off for every point
+    Gc, _ = G_of(s, exact=True, slope=False)
     Fc = _F(Gc, s, widths, s2next)
     residual = np.abs(Fc)
     ratio = 1.0 + Gc[:, None] / widths
