@@ -216,7 +216,7 @@ def _two_class(
     X = raw.reshape(raw.shape[0], -1).astype(np.float64)
     if center:
         X -= X[:P].mean(0)
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", X, X))[:, None]  # (linalg.norm: 20x slower here)
     X *= np.sqrt(X.shape[1]) / np.where(norms > 0, norms, 1.0)
     y = to_pm1(lab)
     info = {"name": name, "seed": seed, "center": center, **_class_info(classes)}
