@@ -207,11 +207,11 @@ def _undo(S, h, log_h, log_s, n_log):
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
-def _move(J, S, h, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work):
-    """Rotate (J_ia, J_ib) of unit i in layer l by theta; accept iff all gaps stay >= κ."""
+def _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work):
+    """Rotate (J_ia, J_ib) of unit i in layer l by theta; accept iff all gaps of the first M
+    patterns stay >= κ."""
     stack, log_h, log_s, n_log = work
     L = J.shape[0]
-    M = S.shape[2]
     inv = 1.0 / np.sqrt(fan[l - 1])
     ja, jb = J[l - 1, i, a], J[l - 1, i, b]
     c, s = np.cos(theta), np.sin(theta)
@@ -224,13 +224,13 @@ def _move(J, S, h, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, 
         for mu in range(M):
             if St[mu] * buf[mu] < kappa:
                 return False
-        hi[:] = buf
+        hi[:M] = buf[:M]
     else:
         for mu in range(M):
             if abs(buf[mu]) < kappa:
                 return False
-        old[:] = hi
-        hi[:] = buf
+        old[:M] = hi[:M]
+        hi[:M] = buf[:M]
         Si = S[l, i]
         n_log[0], n_log[1] = 0, 0
         for mu in range(M):
@@ -245,20 +245,20 @@ def _move(J, S, h, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, 
                 )
                 if not ok:
                     _undo(S, h, log_h, log_s, n_log)
-                    hi[:] = old
+                    hi[:M] = old[:M]
                     return False
     J[l - 1, i, a], J[l - 1, i, b] = ja * c - jb * s, ja * s + jb * c
     return True
 
 
 @njit(cache=True)
-def _sweeps(J, S, h, w, fan, conn, rptr, rk, rs, kappa, theta_max, n_sweeps, rng, counts, work):
+def _sweeps(J, S, h, M, w, fan, conn, rptr, rk, rs, kappa, theta_max, n_sweeps, rng, counts, work):
     """n_sweeps × (number of weights) rotation attempts on uniformly chosen (layer, unit,
-    slot) with a second slot drawn among the others; counts += [attempts, accepted] per layer."""
+    slot) with a second slot drawn among the others, on the first M patterns;
+    counts += [attempts, accepted] per layer."""
     L = J.shape[0]
-    M = S.shape[2]
-    buf = np.empty(M)
-    old = np.empty(M)
+    buf = np.empty(S.shape[2])
+    old = np.empty(S.shape[2])
     n_w = 0
     for l in range(1, L + 1):
         n_w += w[l] * fan[l - 1]
@@ -275,7 +275,7 @@ def _sweeps(J, S, h, w, fan, conn, rptr, rk, rs, kappa, theta_max, n_sweeps, rng
             b += 1
         theta = theta_max[l - 1] * (2.0 * rng.random() - 1.0)
         counts[l - 1, 0] += 1
-        if _move(J, S, h, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work):
+        if _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work):
             counts[l - 1, 1] += 1
 
 
@@ -337,8 +337,9 @@ def sweep(
     _forward(state.J, state.S, state.h, wr.w, wr.fan, wr.conn)  # no drift of the cached fields
     counts = np.zeros((wr.L, 2), dtype=np.int64)
     work = _work(wr, state.S.shape[2])
+    M = state.S.shape[2]
     _sweeps(
-        state.J, state.S, state.h, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
+        state.J, state.S, state.h, M, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
         float(kappa), th, int(n_sweeps), rng, counts, work,
     )  # fmt: skip
     return counts

@@ -1,0 +1,372 @@
+"""Population annealing in α at T = 0: the Gardner volume of deep perceptron networks and
+equilibrium overlaps along the whole α path (docs/montecarlo.md, issue 14).
+
+A population of R networks starts from the prior (rows uniform on their spheres); the training
+patterns are added one at a time. Adding a pattern adds one constraint per output unit (and,
+with κ > 0, one per hidden unit); the constraints are added one output unit at a time:
+
+1. every network is forward-propagated on the new pattern (hidden neurons slaved, S = sgn h);
+2. for each output unit in turn: the networks violating its constraint are removed, the log of
+   the surviving fraction is added to log V, the population is resampled back to R from the
+   survivors (systematic resampling), and the unit's own row gets ``local_moves`` rotation
+   attempts in every network (the moves that directly restore diversity for that constraint);
+3. after the pattern, every network gets ``sweeps`` sweeps of the slaved-neuron sampler
+   (:mod:`~deeprg.perceptron.montecarlo.slaved`) on all patterns so far.
+
+Σ log(surviving fraction) estimates ln[V(α)/V(0)], the log of the fraction of weight space that
+solves the first M patterns; divided by the number of weights it is the quantity the replica
+theory computes (the free entropy per weight at T = 0). Diagnostics: the number of distinct
+families (ancestors at α = 0) still present and the effective population size
+R_eff = R² / Σ_f n_f² over family sizes n_f; the estimate is trustworthy while R_eff ≫ 1.
+
+Overlaps at the measurement points: teacher–student, the gauge- (and on dense graphs
+permutation-) matched overlaps with the teacher averaged over the population; random I/O, the
+matched overlaps between pairs of networks from different families.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+from numba import njit
+from pydantic import Field, model_validator
+
+from deeprg.config import Config
+from deeprg.errors import InputError
+from deeprg.perceptron.montecarlo.slaved import (
+    Wiring,
+    _forward,
+    _move,
+    _sweeps,
+    _work,
+    compact_weights,
+    dense_weights,
+    random_weights,
+    wiring,
+)
+
+
+class AnnealConfig(Config):
+    """Population annealing in α (L counts weight layers; α = M/c, c the fan-in)."""
+
+    L: int = Field(3, ge=1, description="Weight layers (neuron layers 0..L).")
+    N: int = Field(64, ge=1, description="Hidden width.")
+    N_in: int | None = Field(None, ge=1, description="Input width (default N).")
+    N_out: int | None = Field(None, ge=1, description="Output width (default N).")
+    c: int | None = Field(
+        8, ge=2, description="Inputs per unit (sparse random c-regular graph); None = dense."
+    )
+    alpha_max: float = Field(10.0, gt=0, description="Final α = M/c.")
+    scenario: Literal["random", "teacher"] = Field(
+        "teacher", description="Random I/O or teacher-student data."
+    )
+    kappa: float = Field(0.0, ge=0, description="Margin κ of every gap.")
+    population: int = Field(1000, ge=2, description="Population size R.")
+    sweeps: int = Field(2, ge=0, description="Sweeps of every network after each pattern.")
+    local_moves: int = Field(
+        2, ge=0, description="Rotation attempts per weight of a unit's row after its constraint."
+    )
+    theta_max: float = Field(0.5, gt=0, le=3.2, description="Largest rotation angle.")
+    n_alpha: int = Field(10, ge=1, description="Measurement points (overlaps) along α.")
+    pairs: int = Field(32, ge=1, description="Network pairs for the replica overlaps.")
+    seed: int = Field(0, ge=0, description="Seed of the instance (graph, data, teacher).")
+    run: int = Field(
+        0, ge=0, description="Seed of the population (independent runs, one instance)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> AnnealConfig:
+        fan_max = int(self.widths[:-1].min())
+        if self.c is not None and self.c > fan_max:
+            raise InputError(f"c must be <= {fan_max} (the widths it reads), got {self.c}")
+        if self.M < 1:
+            raise InputError(f"alpha_max * c must give at least one pattern, got {self.M}")
+        from deeprg.errors import check_memory
+
+        n = float(self.population) * (self.L + 1) * float(self.widths.max()) * self.M
+        check_memory(f"population (R = {self.population}, M = {self.M})", n * 9 + 8 * n)
+        return self
+
+    @property
+    def widths(self) -> np.ndarray:
+        w = [self.N_in or self.N] + [self.N] * (self.L - 1) + [self.N_out or self.N]
+        return np.asarray(w, dtype=np.int64)
+
+    @property
+    def fan(self) -> int:
+        """Fan-in of the first weight layer (α = M / fan)."""
+        return self.c if self.c is not None else int(self.widths[0])
+
+    @property
+    def M(self) -> int:
+        return round(self.alpha_max * self.fan)
+
+
+@njit(cache=True)
+def _add_pattern(Jp, Sp, hp, w, fan, conn, mu, kappa, ok):
+    """Forward pattern mu through every network: fields and slaved neurons; ok[r, i] = output
+    unit i satisfied (and, where κ > 0, every hidden gap of the pattern is >= κ)."""
+    R = Jp.shape[0]
+    L = Jp.shape[1]
+    for r in range(R):
+        hidden_ok = True
+        for l in range(1, L + 1):
+            inv = 1.0 / np.sqrt(fan[l - 1])
+            for i in range(w[l]):
+                acc = 0.0
+                for a in range(fan[l - 1]):
+                    acc += Jp[r, l - 1, i, a] * Sp[r, l - 1, conn[l - 1, i, a], mu]
+                acc *= inv
+                hp[r, l - 1, i, mu] = acc
+                if l < L:
+                    Sp[r, l, i, mu] = 1 if acc >= 0.0 else -1
+                    if abs(acc) < kappa:
+                        hidden_ok = False
+                else:
+                    ok[r, i] = hidden_ok and Sp[r, L, i, mu] * acc >= kappa
+
+
+@njit(cache=True)
+def _row_moves(Jp, Sp, hp, M, fan, conn, rptr, rk, rs, kappa, l, i, n, theta_max, rng, work):
+    """n rotation attempts on the row of unit i in layer l of every network."""
+    f = fan[l - 1]
+    buf = np.empty(Sp.shape[3])
+    old = np.empty(Sp.shape[3])
+    acc = 0
+    for r in range(Jp.shape[0]):
+        for _ in range(n):
+            a = rng.integers(0, f)
+            b = rng.integers(0, f - 1)
+            if b >= a:
+                b += 1
+            th = theta_max * (2.0 * rng.random() - 1.0)
+            if _move(
+                Jp[r],
+                Sp[r],
+                hp[r],
+                M,
+                fan,
+                conn,
+                rptr,
+                rk,
+                rs,
+                kappa,
+                l,
+                i,
+                a,
+                b,
+                th,
+                buf,
+                old,
+                work,
+            ):
+                acc += 1
+    return acc
+
+
+@njit(cache=True)
+def _population_sweeps(Jp, Sp, hp, M, w, fan, conn, rptr, rk, rs, kappa, th, n, rng, counts, work):
+    for r in range(Jp.shape[0]):
+        _sweeps(Jp[r], Sp[r], hp[r], M, w, fan, conn, rptr, rk, rs, kappa, th, n, rng, counts, work)
+
+
+def _systematic(alive: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Systematic resampling from the survivors: how many copies each network gets (R in all,
+    multiplicities ⌊R/n⌋ or ⌈R/n⌉ for the n survivors, 0 for the dead)."""
+    R = alive.size
+    surv = np.flatnonzero(alive)
+    pick = surv[np.floor((rng.random() + np.arange(R)) * len(surv) / R).astype(np.int64)]
+    return np.bincount(pick, minlength=R)
+
+
+@njit(cache=True)
+def _copy_configs(Jp, Sp, hp, dst, src, m):
+    """Network src[k] overwrites network dst[k] (first m patterns of S and h)."""
+    for k in range(dst.size):
+        d, r = dst[k], src[k]
+        Jp[d] = Jp[r]
+        Sp[d, :, :, :m] = Sp[r, :, :, :m]
+        hp[d, :, :, :m] = hp[r, :, :, :m]
+
+
+def _resample(counts, Jp, Sp, hp, ok, family, m) -> None:
+    """In place: dead networks are overwritten by the extra copies of the survivors."""
+    free = np.flatnonzero(counts == 0)
+    dup = np.repeat(np.arange(counts.size), np.maximum(counts - 1, 0))
+    _copy_configs(Jp, Sp, hp, free, dup, m)
+    ok[free], family[free] = ok[dup], family[dup]
+
+
+def _group(ok: np.ndarray, start: int, n_units: int, floor: float) -> tuple[np.ndarray, int]:
+    """The largest run of output units from ``start`` whose joint survival stays >= floor
+    (at least one unit): (alive mask, number of units)."""
+    alive = ok[:, start].copy()
+    k = 1
+    while start + k < n_units:
+        nxt = alive & ok[:, start + k]
+        if nxt.mean() < floor:
+            break
+        alive, k = nxt, k + 1
+    return alive, k
+
+
+def instance(cfg: AnnealConfig) -> tuple[Wiring, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The quenched instance of ``cfg.seed``: (wiring, inputs S0 (M × N_0), targets SL
+    (M × N_L), the teacher's compact weights or None). Independent of ``cfg.run``."""
+    from deeprg.data.patterns import forward_signs, random_patterns
+
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 0]))
+    wr = wiring(cfg.widths, cfg.c, rng)
+    S0, SL = random_patterns(cfg.M, list(wr.w), rng)
+    if cfg.scenario == "random":
+        return wr, S0, SL, None
+    teacher = random_weights(wr, rng)
+    SL = forward_signs(dense_weights(wr, teacher), S0)[-1]
+    return wr, S0, SL, teacher
+
+
+def _overlaps(cfg, wr, Jp, Sp, teacher, S_teacher, family, m, rng):
+    """(q per neuron layer, Q per weight layer) at the current α: with the teacher (teacher
+    scenario) or between networks of different families (random I/O), gauge-matched."""
+    from deeprg.perceptron.montecarlo.analysis import matched_overlaps
+
+    w, L = wr.w, wr.L
+    permute = cfg.c is None
+
+    def dense_state(J, S):
+        Jd = np.zeros((L, int(w.max()), int(w.max())))
+        for l, W in enumerate(dense_weights(wr, J), start=1):
+            Jd[l - 1, : w[l], : w[l - 1]] = W
+        return np.transpose(S[:, :, :m], (0, 2, 1)), Jd
+
+    if teacher is not None:
+        b = dense_state(teacher, S_teacher)
+        pairs = [(r, None) for r in range(Jp.shape[0])]
+    else:
+        fams = np.unique(family)
+        if len(fams) < 2:
+            return np.full(L + 1, np.nan), np.full(L, np.nan)
+        pairs = []
+        for _ in range(cfg.pairs):
+            f1, f2 = rng.choice(fams, 2, replace=False)
+            pairs.append(
+                (rng.choice(np.flatnonzero(family == f1)), rng.choice(np.flatnonzero(family == f2)))
+            )
+    qs, Qs = [], []
+    for r, r2 in pairs:
+        a = dense_state(Jp[r], Sp[r])
+        other = b if r2 is None else dense_state(Jp[r2], Sp[r2])
+        q, Q = matched_overlaps(a[0], a[1], other[0], other[1], w, permute)
+        qs.append(q)
+        Qs.append(Q)
+    return np.mean(qs, 0), np.mean(Qs, 0)
+
+
+def anneal(
+    cfg: AnnealConfig, *, progress: Callable[[int, int], None] | None = None
+):  # -> xarray.Dataset
+    """Run population annealing from α = 0 to ``cfg.alpha_max``; returns an xarray Dataset with
+    dims ``alpha`` (every pattern count m = 1..M, α = m/c), ``layer`` (0..L) and ``wlayer``
+    (1..L): ``log_volume`` per weight, ``families``, ``R_eff``, and at the measurement points
+    ``q``, ``Q`` (NaN elsewhere) and the sampler's ``acceptance`` per weight layer."""
+    import xarray as xr
+
+    from deeprg.identity import identity
+    from deeprg.schema import COORDS, annotate, var
+
+    t0 = time.perf_counter()
+    wr, S0, SL, teacher = instance(cfg)
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 1, cfg.run]))
+    R, M, L, Nmax = cfg.population, cfg.M, cfg.L, int(cfg.widths.max())
+    Jp = random_weights(wr, rng, R)
+    Sp = np.zeros((R, L + 1, Nmax, M), dtype=np.int8)
+    Sp[:, 0, : wr.w[0]] = S0.T
+    Sp[:, L, : wr.w[L]] = SL.T
+    hp = np.zeros((R, L, Nmax, M))
+    S_teacher = None
+    if teacher is not None:
+        S_teacher = np.zeros((L + 1, Nmax, M), dtype=np.int8)
+        S_teacher[0, : wr.w[0]], S_teacher[L, : wr.w[L]] = S0.T, SL.T
+        _forward(teacher, S_teacher, np.zeros((L, Nmax, M)), wr.w, wr.fan, wr.conn)
+    family = np.arange(R)
+    work = _work(wr, M)
+    th = np.full(L, cfg.theta_max)
+    logv = np.zeros(M)
+    fams, reff = np.zeros(M, dtype=np.int64), np.zeros(M)
+    measure = set(np.unique(np.round(np.linspace(1, M, cfg.n_alpha)).astype(int)).tolist())
+    q = np.full((M, L + 1), np.nan)
+    Q = np.full((M, L), np.nan)
+    acc = np.full((M, L), np.nan)
+    ok = np.zeros((R, Nmax), dtype=np.bool_)
+    total = 0.0
+    n_out = int(wr.w[L])
+    for mu in range(M):
+        _add_pattern(Jp, Sp, hp, wr.w, wr.fan, wr.conn, mu, cfg.kappa, ok)
+        start = 0
+        while start < n_out:  # output constraints in groups that keep >= half the population
+            alive, k = _group(ok, start, n_out, 0.5)
+            if not alive.any():
+                raise InputError(
+                    f"population extinct at alpha = {(mu + 1) / cfg.fan:.3g}: raise --population "
+                    f"or the sweeps (R = {R})"
+                )
+            total += np.log(alive.mean())
+            _resample(_systematic(alive, rng), Jp, Sp, hp, ok, family, mu + 1)
+            for i in range(start, start + k) if cfg.local_moves else ():
+                n = cfg.local_moves * int(wr.fan[L - 1])
+                _row_moves(Jp, Sp, hp, mu + 1, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
+                           cfg.kappa, L, i, n, cfg.theta_max, rng, work)  # fmt: skip
+            start += k
+        counts = np.zeros((L, 2), dtype=np.int64)
+        if cfg.sweeps:
+            _population_sweeps(Jp, Sp, hp, mu + 1, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk,
+                               wr.rs, cfg.kappa, th, cfg.sweeps, rng, counts, work)  # fmt: skip
+        logv[mu] = total / wr.n_weights
+        sizes = np.bincount(family)
+        fams[mu], reff[mu] = np.count_nonzero(sizes), R**2 / np.sum(sizes.astype(float) ** 2)
+        acc[mu] = np.where(counts[:, 0] > 0, counts[:, 1] / np.maximum(counts[:, 0], 1), np.nan)
+        if mu + 1 in measure:
+            q[mu], Q[mu] = _overlaps(cfg, wr, Jp, Sp, teacher, S_teacher, family, mu + 1, rng)
+        if progress is not None:
+            progress(mu + 1, M)
+    alpha = np.arange(1, M + 1) / cfg.fan
+    ds = xr.Dataset(
+        {
+            "log_volume": ("alpha", logv),
+            "families": ("alpha", fams),
+            "R_eff": ("alpha", reff),
+            "q": (("alpha", "layer"), q),
+            "Q": (("alpha", "wlayer"), Q),
+            "acceptance": (("alpha", "wlayer"), acc),
+        },
+        coords={"alpha": alpha, "layer": np.arange(L + 1), "wlayer": np.arange(1, L + 1)},
+    )
+    what = "student-teacher" if teacher is not None else "replica (different families)"
+    annotate(
+        ds,
+        COORDS
+        | {
+            "log_volume": var(
+                "log Gardner volume per weight",
+                "sum of log surviving fractions / number of weights: ln[V(alpha)/V(0)] per weight",
+            ),
+            "families": var("surviving families", "distinct ancestors (at alpha = 0) present"),
+            "R_eff": var("effective population size", "R^2 / sum of squared family sizes"),
+            "q": var(
+                f"{what} neuron overlap", "gauge-matched, population mean (NaN: not measured)"
+            ),
+            "Q": var(
+                f"{what} weight overlap", "gauge-matched, population mean (NaN: not measured)"
+            ),
+            "acceptance": var("rotation acceptance", "sweeps after the pattern, per weight layer"),
+        },
+    )
+    ds.attrs.update(identity(cfg.to_dict()))
+    ds.attrs["elapsed_s"] = time.perf_counter() - t0
+    return ds
+
+
+__all__ = ["AnnealConfig", "anneal", "compact_weights", "instance"]
