@@ -37,7 +37,7 @@ NULL_RTOL = 1e-10  # eigenvalues below NULL_RTOL * μ_max are treated as exact z
 PATHS = ("auto", "kernel", "feature")
 # Peak memory of the kernel path in P×P float64 arrays: the Gram matrix (overwritten in place
 # by LAPACK's dsyevr) and the eigenvectors; the workspace is O(P). Measured peak (VmHWM)
-# ≈ 2.0 P×P beyond the inputs (benchmarks/bench_bpkr_scale.py); 2.5 leaves a margin.
+# ≈ 2.1-2.2 P×P beyond the inputs (benchmarks/bench_bpkr_scale.py); 2.5 leaves a margin.
 KERNEL_COPIES = 2.5
 _PROJECTION_CACHE = 2  # test sets whose projections are kept per base kernel
 _TEST_CHUNK = 2_000_000  # elements of the P × n cross-kernel block formed at once (kernel path)
