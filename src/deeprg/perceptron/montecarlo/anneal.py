@@ -106,9 +106,10 @@ class AnnealConfig(Config):
 
 
 @njit(cache=True)
-def _add_pattern(Jp, Sp, hp, w, fan, conn, mu, kappa, ok):
-    """Forward pattern mu through every network: fields and slaved neurons; ok[r, i] = output
-    unit i satisfied (and, where κ > 0, every hidden gap of the pattern is >= κ)."""
+def _add_pattern(Jp, Sp, hp, w, fan, conn, mu, kappa, hid_ok, ok):
+    """Forward pattern mu through every network: fields and slaved neurons; hid_ok[r] = every
+    hidden gap of the pattern is >= κ (always at κ = 0), ok[r, i] = that and output unit i
+    satisfied."""
     R = Jp.shape[0]
     L = Jp.shape[1]
     for r in range(R):
@@ -127,6 +128,7 @@ def _add_pattern(Jp, Sp, hp, w, fan, conn, mu, kappa, ok):
                         hidden_ok = False
                 else:
                     ok[r, i] = hidden_ok and Sp[r, L, i, mu] * acc >= kappa
+        hid_ok[r] = hidden_ok
 
 
 @njit(cache=True)
@@ -168,6 +170,20 @@ def _row_moves(Jp, Sp, hp, M, fan, conn, rptr, rk, rs, kappa, l, i, n, theta_max
 
 
 @njit(cache=True)
+def _refresh_output(Jp, Sp, hp, fan, conn, i, mu, kappa, hid_ok, ok):
+    """Recompute the output field of unit i on pattern mu in every network (after its row
+    moved) and its constraint status ok[:, i]."""
+    L = Jp.shape[1]
+    inv = 1.0 / np.sqrt(fan[L - 1])
+    for r in range(Jp.shape[0]):
+        acc = 0.0
+        for a in range(fan[L - 1]):
+            acc += Jp[r, L - 1, i, a] * Sp[r, L - 1, conn[L - 1, i, a], mu]
+        hp[r, L - 1, i, mu] = acc * inv
+        ok[r, i] = hid_ok[r] and Sp[r, L, i, mu] * acc * inv >= kappa
+
+
+@njit(cache=True)
 def _population_sweeps(Jp, Sp, hp, M, w, fan, conn, rptr, rk, rs, kappa, th, n, rng, counts, work):
     for r in range(Jp.shape[0]):
         _sweeps(Jp[r], Sp[r], hp[r], M, w, fan, conn, rptr, rk, rs, kappa, th, n, rng, counts, work)
@@ -192,12 +208,14 @@ def _copy_configs(Jp, Sp, hp, dst, src, m):
         hp[d, :, :, :m] = hp[r, :, :, :m]
 
 
-def _resample(counts, Jp, Sp, hp, ok, family, m) -> None:
-    """In place: dead networks are overwritten by the extra copies of the survivors."""
+def _resample(counts, Jp, Sp, hp, flags, m) -> None:
+    """In place: dead networks are overwritten by the extra copies of the survivors (and so are
+    their rows of every array in ``flags``)."""
     free = np.flatnonzero(counts == 0)
     dup = np.repeat(np.arange(counts.size), np.maximum(counts - 1, 0))
     _copy_configs(Jp, Sp, hp, free, dup, m)
-    ok[free], family[free] = ok[dup], family[dup]
+    for f in flags:
+        f[free] = f[dup]
 
 
 def _group(ok: np.ndarray, start: int, n_units: int, floor: float) -> tuple[np.ndarray, int]:
@@ -303,22 +321,30 @@ def anneal(
     ok = np.zeros((R, Nmax), dtype=np.bool_)
     total = 0.0
     n_out = int(wr.w[L])
+    hid_ok = np.zeros(R, dtype=np.bool_)
+    n_local = cfg.local_moves * int(wr.fan[L - 1])
     for mu in range(M):
-        _add_pattern(Jp, Sp, hp, wr.w, wr.fan, wr.conn, mu, cfg.kappa, ok)
+        _add_pattern(Jp, Sp, hp, wr.w, wr.fan, wr.conn, mu, cfg.kappa, hid_ok, ok)
         start = 0
         while start < n_out:  # output constraints in groups that keep >= half the population
-            alive, k = _group(ok, start, n_out, 0.5)
+            _, k = _group(ok, start, n_out, 0.5)
+            for i in range(start, start + k) if n_local else ():
+                # rows copied along by earlier resamplings: decorrelate them first (patterns
+                # before mu only), then test the new constraint on the moved rows
+                _row_moves(Jp, Sp, hp, mu, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
+                           cfg.kappa, L, i, n_local, cfg.theta_max, rng, work)  # fmt: skip
+                _refresh_output(Jp, Sp, hp, wr.fan, wr.conn, i, mu, cfg.kappa, hid_ok, ok)
+            alive = ok[:, start : start + k].all(1)
             if not alive.any():
                 raise InputError(
                     f"population extinct at alpha = {(mu + 1) / cfg.fan:.3g}: raise --population "
                     f"or the sweeps (R = {R})"
                 )
             total += np.log(alive.mean())
-            _resample(_systematic(alive, rng), Jp, Sp, hp, ok, family, mu + 1)
-            for i in range(start, start + k) if cfg.local_moves else ():
-                n = cfg.local_moves * int(wr.fan[L - 1])
+            _resample(_systematic(alive, rng), Jp, Sp, hp, (ok, hid_ok, family), mu + 1)
+            for i in range(start, start + k) if n_local else ():
                 _row_moves(Jp, Sp, hp, mu + 1, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
-                           cfg.kappa, L, i, n, cfg.theta_max, rng, work)  # fmt: skip
+                           cfg.kappa, L, i, n_local, cfg.theta_max, rng, work)  # fmt: skip
             start += k
         counts = np.zeros((L, 2), dtype=np.int64)
         if cfg.sweeps:
