@@ -334,7 +334,7 @@ def anneal(
                 _row_moves(Jp, Sp, hp, mu, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
                            cfg.kappa, L, i, n_local, cfg.theta_max, rng, work)  # fmt: skip
                 _refresh_output(Jp, Sp, hp, wr.fan, wr.conn, i, mu, cfg.kappa, hid_ok, ok)
-            alive = ok[:, start : start + k].all(1)
+            alive = np.asarray(ok[:, start : start + k].all(1))
             if not alive.any():
                 raise InputError(
                     f"population extinct at alpha = {(mu + 1) / cfg.fan:.3g}: raise --population "
