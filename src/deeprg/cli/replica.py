@@ -49,7 +49,11 @@ def replica(
     field: float = typer.Option(
         0.0, "--field", help="Teacher only: symmetry-breaking side channel h_b on hidden layers."
     ),
-    out: Path | None = typer.Option(None, "--out", help="Write the xarray Dataset (netCDF)."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Write the xarray Dataset (netCDF): q on layer 0..L, Q on wlayer 1..L (as deeprg mc).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Solve the layered replica theory along an α grid (continuation): RS or k-RSB."""

@@ -131,17 +131,24 @@ def _spread(Q: np.ndarray, q: np.ndarray, k: int, seed: float) -> tuple[np.ndarr
     return Q0, q0
 
 
+def floored_start(chain: Chain, Q: np.ndarray, q: np.ndarray, seed: float) -> Start:
+    """A warm start from an RSB profile, every level i floored at ``seed``·(i+1)/(k+1) so that
+    a level that is unstable at zero can grow (the liquid and the q_i = 0 subspaces are exact
+    fixed sets of the map: a level that starts at 0, or at a 10⁻³⁰ remnant, stays there)."""
+    ramp = seed * np.arange(1, chain.K1 + 1) / chain.K1
+    Q0 = np.maximum.accumulate(np.maximum(Q, ramp), axis=-1)
+    q0 = np.maximum.accumulate(np.maximum(q, ramp), axis=-1)
+    return Start(chain.pack(Q0, q0), True)
+
+
 def rsb_start(chain: Chain, init: RSBSolution | RSSolution | None, seed: float) -> Start:
     """The start policy of :func:`solve_rsb`: an RSB solution of the same L and k is used as
     it is, floored level by level at ``seed``·(i+1)/(k+1) (newly unstable layers can grow);
     any other ``init`` (RS, or another k) contributes its top-level profile, spread over the
     levels (:func:`_spread`); no ``init``: the spread of the liquid."""
-    L, k, K1 = chain.L, chain.k, chain.K1
+    L, k = chain.L, chain.k
     if isinstance(init, RSBSolution) and init.L == L and init.k == k:
-        ramp = seed * np.arange(1, K1 + 1) / K1
-        Q0 = np.maximum.accumulate(np.maximum(init.Q, ramp), axis=-1)
-        q0 = np.maximum.accumulate(np.maximum(init.q, ramp), axis=-1)
-        return Start(chain.pack(Q0, q0), True)
+        return floored_start(chain, init.Q, init.q, seed)
     if init is not None and init.L == L:
         top_Q = init.Q[:, -1] if isinstance(init, RSBSolution) else init.Q
         top_q = init.q[:, -1] if isinstance(init, RSBSolution) else init.q
@@ -225,7 +232,10 @@ class BreakpointEquations:
         key = tuple(float(v) for v in np.ravel(x))
         if key not in self._cache:
             s = inner_saddle(self.chain, np.array(key), self.start, self.seed, self.opts)
-            self._cache[key] = (s, self.chain.dfdx(s.Q, s.q, s.qhat, s.x))
+            d = self.chain.dfdx(s.Q, s.q, s.qhat, s.x)
+            for arr in (s.x, s.Q, s.q, s.qhat, d):  # cached values are shared: read-only
+                arr.flags.writeable = False
+            self._cache[key] = (s, d)
         return self._cache[key]
 
     @property
@@ -246,12 +256,15 @@ def solve_breakpoints(
     """Roots of ∂f/∂x_i = 0 (§3.9 item 4), a pure function of (chain, x0, start).
 
     **Warm-start policy.** Every trial breakpoint vector x starts the inner fixed-point
-    iteration from the same explicit ``start`` (the caller's initial order parameters, see
-    :func:`rsb_start`), never from the solution at a previously tried x, so
-    F(x) = ∂f/∂x at the inner saddle is a function of x alone and the root search does not
-    depend on the order of its evaluations; the only restart is :func:`inner_saddle`'s (a warm
-    start that collapsed onto the RS branch restarts once from its level spread). F is
-    memoized per x (:class:`BreakpointEquations`).
+    iteration from the same explicit ``start`` (:func:`solve_rsb` passes the saddle at the
+    starting breakpoints x0, every level floored at seed·(i+1)/(k+1): :func:`floored_start`),
+    never from the solution at a previously tried x, so F(x) = ∂f/∂x at the inner saddle is a
+    function of x alone and the root search does not depend on the order of its evaluations;
+    the only restart is :func:`inner_saddle`'s (a warm start that collapsed onto the RS branch
+    restarts once from its level spread). F is memoized per x (:class:`BreakpointEquations`).
+    (A history-dependent start — the previous trial's solution — let a level that had
+    collapsed to a 10⁻³⁰ remnant at one x stay there at the next x even where q_i = 0 is
+    unstable; the floor lets such a level grow.)
 
     k = 1: bracket from x0 by geometric steps in the descending direction of f (the breakpoint
     *minimizes* f at fixed saddle values: n → 0 inverts the extremum, as in Parisi's SK
@@ -319,7 +332,7 @@ def _hybr_root(
     evaluate: Callable[[np.ndarray], tuple[InnerSaddle, np.ndarray]], x0: np.ndarray, x_tol: float
 ) -> tuple[np.ndarray, bool]:
     def G(u: np.ndarray) -> np.ndarray:
-        return evaluate(_x_from_u(u))[1]
+        return evaluate(_x_from_u(u))[1].copy()  # MINPACK reuses the returned array
 
     sol = optimize.root(
         G, _u_from_x(x0), method="hybr", options={"xtol": x_tol, "eps": 1e-6, "factor": 1.0}
@@ -370,9 +383,11 @@ def solve_rsb(
 ) -> RSBSolution:
     """k-RSB saddle point (k = 0..3) of the chain, closure A, random I/O (§3.9).
 
-    ``init`` (an RS or RSB solution at a nearby α) starts the order parameters (policy:
-    :func:`rsb_start`). ``x`` fixes the starting breakpoints (default evenly spaced, or those of
-    ``init``); with ``optimize_x`` they solve ∂f/∂x_i = 0 (:func:`solve_breakpoints`). k = 0 is
+    Starts, explicit at every stage: ``init`` (an RS or RSB solution at a nearby α) gives the
+    start of the saddle at the starting breakpoints (:func:`rsb_start`); ``x`` fixes those
+    breakpoints (default evenly spaced, or those of ``init``). With ``optimize_x`` the
+    breakpoints then solve ∂f/∂x_i = 0 (:func:`solve_breakpoints`), every trial x starting
+    from that first saddle floored at ``seed``·(i+1)/(k+1) (:func:`floored_start`). k = 0 is
     the RS chain: :func:`~deeprg.perceptron.replica.rs.solve_rs`'s solver (RS fast path, start
     from ``init``'s top level floored at ``seed``), returned as an RSBSolution.
     """
@@ -394,11 +409,14 @@ def solve_rsb(
     start = Start(rs_start(chain, init, seed), False) if k == 0 else rsb_start(chain, init, seed)
     eqs = BreakpointEquations(chain, start, seed, opts)
     s, d = eqs(xs)
-    x_ok = True
+    x_ok, iterations = True, eqs.iterations
     trivial = max(np.ptp(s.Q, axis=-1).max(), np.ptp(s.q, axis=-1).max()) < 1e-7
     if k and optimize_x and not trivial:
-        bp = find_breakpoints(eqs, xs, x_tol)
+        # every trial x starts from the saddle at the starting breakpoints, seed-floored
+        trials = BreakpointEquations(chain, floored_start(chain, s.Q, s.q, seed), seed, opts)
+        bp = find_breakpoints(trials, xs, x_tol)
         s, d, x_ok = bp.saddle, bp.dfdx, bp.converged
+        iterations += bp.iterations
     f = chain.free_entropy(s.Q, s.q, s.qhat, s.x)
     ok = bool(s.converged and x_ok)
     if k == 0:  # RS: the RS status (unsat where the overlaps ran to 1)
@@ -421,7 +439,7 @@ def solve_rsb(
         levels=count_levels(s.q),
         converged=status == "converged",
         residual=float(s.residual),
-        iterations=eqs.iterations,
+        iterations=iterations,
         info={"nodes": nodes},
         status=status,
     )
