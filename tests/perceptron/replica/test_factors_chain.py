@@ -178,6 +178,15 @@ def test_breakpoint_solve_is_a_pure_function():
     np.testing.assert_array_equal(s1.q, s2.q)
 
 
+def test_1rsb_just_above_the_first_threshold_keeps_the_frozen_boundary():
+    """Continuation from the liquid just past π²/4: the boundary layer freezes (its top level,
+    the within-state overlap), and the 1RSB saddle is not above the RS one."""
+    r = R.rsb_path(4, [2.0, 3.1], 1)[-1]
+    rs = solve_path(4, np.geomspace(1, 3.1, 8))[-1]
+    assert r.converged and r.q[1, -1] > 0.01 and r.q[-2, -1] > 0.01
+    assert r.f <= rs.f + 1e-9
+
+
 # ------------------------------------------------------------------ result schema
 
 
