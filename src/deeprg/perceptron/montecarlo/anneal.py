@@ -2,20 +2,24 @@
 equilibrium overlaps along the whole α path (docs/montecarlo.md, issue 14).
 
 A population of R networks starts from the prior (rows uniform on their spheres); the training
-patterns are added one at a time. Adding a pattern adds one constraint per output unit (and,
-with κ > 0, one per hidden unit); the constraints are added one output unit at a time:
+patterns are added one at a time. A new pattern brings one constraint per output unit (and,
+with κ > 0, one per hidden unit), each of which halves the volume at small α, so it is not
+imposed at once: its number of violated gaps E is annealed softly, with the earlier patterns
+kept as hard constraints (population annealing in β on the newest pattern):
 
 1. every network is forward-propagated on the new pattern (hidden neurons slaved, S = sgn h);
-2. for each output unit in turn: the networks violating its constraint are removed, the log of
-   the surviving fraction is added to log V, the population is resampled back to R from the
-   survivors (systematic resampling), and the unit's own row gets ``local_moves`` rotation
-   attempts in every network (the moves that directly restore diversity for that constraint);
-3. after the pattern, every network gets ``sweeps`` sweeps of the slaved-neuron sampler
-   (:mod:`~deeprg.perceptron.montecarlo.slaved`) on all patterns so far.
+2. β grows from 0 in steps chosen so that the reweighting factors exp(−Δβ E) keep an effective
+   sample size ≥ ``ess_floor``·R; at each step log⟨exp(−Δβ E)⟩ is added to log V, the
+   population is resampled in proportion to the factors (systematic resampling, in place) and
+   every network gets ``sweeps`` sweeps of the slaved-neuron sampler
+   (:mod:`~deeprg.perceptron.montecarlo.slaved`) at that β (hard on the earlier patterns);
+3. once at least ``ess_floor`` of the population solves the new pattern (E = 0), β → ∞: the
+   others are removed, log(surviving fraction) is added to log V, the population is resampled
+   back to R, and every network gets ``sweeps`` sweeps with all patterns hard.
 
-Σ log(surviving fraction) estimates ln[V(α)/V(0)], the log of the fraction of weight space that
-solves the first M patterns; divided by the number of weights it is the quantity the replica
-theory computes (the free entropy per weight at T = 0). Diagnostics: the number of distinct
+The sum estimates ln[V(α)/V(0)], the log of the fraction of weight space that solves the first
+M patterns; divided by the number of weights it is the quantity the replica theory computes
+(the free entropy per weight at T = 0). Diagnostics: the number of distinct
 families (ancestors at α = 0) still present and the effective population size
 R_eff = R² / Σ_f n_f² over family sizes n_f; the estimate is trustworthy while R_eff ≫ 1.
 
@@ -39,7 +43,6 @@ from deeprg.errors import InputError
 from deeprg.perceptron.montecarlo.slaved import (
     Wiring,
     _forward,
-    _move,
     _sweeps,
     _work,
     compact_weights,
@@ -65,10 +68,11 @@ class AnnealConfig(Config):
     )
     kappa: float = Field(0.0, ge=0, description="Margin κ of every gap.")
     population: int = Field(1000, ge=2, description="Population size R.")
-    sweeps: int = Field(2, ge=0, description="Sweeps of every network after each pattern.")
-    local_moves: int = Field(
-        2, ge=0, description="Rotation attempts per weight of a unit's row after its constraint."
+    sweeps: int = Field(1, ge=0, description="Sweeps of every network at each beta step.")
+    ess_floor: float = Field(
+        0.5, gt=0, lt=1, description="Smallest effective population fraction per beta step."
     )
+    max_steps: int = Field(400, ge=1, description="Most beta steps for one pattern.")
     theta_max: float = Field(0.5, gt=0, le=3.2, description="Largest rotation angle.")
     n_alpha: int = Field(10, ge=1, description="Measurement points (overlaps) along α.")
     pairs: int = Field(32, ge=1, description="Network pairs for the replica overlaps.")
@@ -106,96 +110,88 @@ class AnnealConfig(Config):
 
 
 @njit(cache=True)
-def _add_pattern(Jp, Sp, hp, w, fan, conn, mu, kappa, hid_ok, ok):
-    """Forward pattern mu through every network: fields and slaved neurons; hid_ok[r] = every
-    hidden gap of the pattern is >= κ (always at κ = 0), ok[r, i] = that and output unit i
-    satisfied."""
-    R = Jp.shape[0]
+def _add_pattern(Jp, Sp, hp, w, fan, conn, mu):
+    """Forward pattern mu through every network: its fields and slaved hidden neurons."""
     L = Jp.shape[1]
-    for r in range(R):
-        hidden_ok = True
+    for r in range(Jp.shape[0]):
         for l in range(1, L + 1):
             inv = 1.0 / np.sqrt(fan[l - 1])
             for i in range(w[l]):
                 acc = 0.0
                 for a in range(fan[l - 1]):
                     acc += Jp[r, l - 1, i, a] * Sp[r, l - 1, conn[l - 1, i, a], mu]
-                acc *= inv
-                hp[r, l - 1, i, mu] = acc
+                hp[r, l - 1, i, mu] = acc * inv
                 if l < L:
                     Sp[r, l, i, mu] = 1 if acc >= 0.0 else -1
-                    if abs(acc) < kappa:
-                        hidden_ok = False
+
+
+@njit(cache=True)
+def _soft_energy(Sp, hp, w, mu, kappa, E):
+    """E[r] = violated gaps of pattern mu in network r (hidden |h| < κ, output S_L h < κ)."""
+    L = hp.shape[1]
+    for r in range(Sp.shape[0]):
+        n = 0
+        for l in range(1, L + 1):
+            for i in range(w[l]):
+                if l == L:
+                    g = Sp[r, l, i, mu] * hp[r, l - 1, i, mu]
                 else:
-                    ok[r, i] = hidden_ok and Sp[r, L, i, mu] * acc >= kappa
-        hid_ok[r] = hidden_ok
+                    g = abs(hp[r, l - 1, i, mu])
+                if g < kappa:
+                    n += 1
+        E[r] = n
 
 
 @njit(cache=True)
-def _row_moves(Jp, Sp, hp, M, fan, conn, rptr, rk, rs, kappa, l, i, n, theta_max, rng, work):
-    """n rotation attempts on the row of unit i in layer l of every network."""
-    f = fan[l - 1]
-    buf = np.empty(Sp.shape[3])
-    old = np.empty(Sp.shape[3])
-    acc = 0
+def _population_sweeps(
+    Jp, Sp, hp, M, w, fan, conn, rptr, rk, rs, kappa, th, n, rng, counts, work, beta
+):
     for r in range(Jp.shape[0]):
-        for _ in range(n):
-            a = rng.integers(0, f)
-            b = rng.integers(0, f - 1)
-            if b >= a:
-                b += 1
-            th = theta_max * (2.0 * rng.random() - 1.0)
-            if _move(
-                Jp[r],
-                Sp[r],
-                hp[r],
-                M,
-                fan,
-                conn,
-                rptr,
-                rk,
-                rs,
-                kappa,
-                l,
-                i,
-                a,
-                b,
-                th,
-                buf,
-                old,
-                work,
-            ):
-                acc += 1
-    return acc
+        _sweeps(
+            Jp[r],
+            Sp[r],
+            hp[r],
+            M,
+            w,
+            fan,
+            conn,
+            rptr,
+            rk,
+            rs,
+            kappa,
+            th,
+            n,
+            rng,
+            counts,
+            work,
+            beta,
+        )
 
 
-@njit(cache=True)
-def _refresh_output(Jp, Sp, hp, fan, conn, i, mu, kappa, hid_ok, ok):
-    """Recompute the output field of unit i on pattern mu in every network (after its row
-    moved) and its constraint status ok[:, i]."""
-    L = Jp.shape[1]
-    inv = 1.0 / np.sqrt(fan[L - 1])
-    for r in range(Jp.shape[0]):
-        acc = 0.0
-        for a in range(fan[L - 1]):
-            acc += Jp[r, L - 1, i, a] * Sp[r, L - 1, conn[L - 1, i, a], mu]
-        hp[r, L - 1, i, mu] = acc * inv
-        ok[r, i] = hid_ok[r] and Sp[r, L, i, mu] * acc * inv >= kappa
+def _systematic(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Systematic resampling: how many copies each network gets (R in all, multiplicity within
+    one of R w_r / Σw; 0 for zero weight)."""
+    R = weights.size
+    cdf = np.cumsum(weights / weights.sum())
+    cdf[-1] = 1.0
+    pick = np.searchsorted(cdf, (rng.random() + np.arange(R)) / R, side="right")
+    return np.bincount(np.minimum(pick, R - 1), minlength=R)
 
 
-@njit(cache=True)
-def _population_sweeps(Jp, Sp, hp, M, w, fan, conn, rptr, rk, rs, kappa, th, n, rng, counts, work):
-    for r in range(Jp.shape[0]):
-        _sweeps(Jp[r], Sp[r], hp[r], M, w, fan, conn, rptr, rk, rs, kappa, th, n, rng, counts, work)
+def _next_step(E: np.ndarray, floor: float) -> float:
+    """The largest Δβ (≤ 64) whose factors exp(−Δβ E) keep an effective sample size ≥ floor·R."""
 
+    def ess(db: float) -> float:
+        w = np.exp(-db * (E - E.min()))
+        return w.sum() ** 2 / (w**2).sum() / E.size
 
-def _systematic(alive: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Systematic resampling from the survivors: how many copies each network gets (R in all,
-    multiplicities ⌊R/n⌋ or ⌈R/n⌉ for the n survivors, 0 for the dead)."""
-    R = alive.size
-    surv = np.flatnonzero(alive)
-    pick = surv[np.floor((rng.random() + np.arange(R)) * len(surv) / R).astype(np.int64)]
-    return np.bincount(pick, minlength=R)
+    if ess(64.0) >= floor:
+        return 64.0
+    lo, hi = 0.0, 64.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if ess(mid) >= floor else (lo, mid)
+    return max(lo, 1e-6)
 
 
 @njit(cache=True)
@@ -216,19 +212,6 @@ def _resample(counts, Jp, Sp, hp, flags, m) -> None:
     _copy_configs(Jp, Sp, hp, free, dup, m)
     for f in flags:
         f[free] = f[dup]
-
-
-def _group(ok: np.ndarray, start: int, n_units: int, floor: float) -> tuple[np.ndarray, int]:
-    """The largest run of output units from ``start`` whose joint survival stays >= floor
-    (at least one unit): (alive mask, number of units)."""
-    alive = ok[:, start].copy()
-    k = 1
-    while start + k < n_units:
-        nxt = alive & ok[:, start + k]
-        if nxt.mean() < floor:
-            break
-        alive, k = nxt, k + 1
-    return alive, k
 
 
 def instance(cfg: AnnealConfig) -> tuple[Wiring, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -318,38 +301,37 @@ def anneal(
     q = np.full((M, L + 1), np.nan)
     Q = np.full((M, L), np.nan)
     acc = np.full((M, L), np.nan)
-    ok = np.zeros((R, Nmax), dtype=np.bool_)
     total = 0.0
-    n_out = int(wr.w[L])
-    hid_ok = np.zeros(R, dtype=np.bool_)
-    n_local = cfg.local_moves * int(wr.fan[L - 1])
+    E = np.zeros(R, dtype=np.int64)
+    steps = np.zeros(M, dtype=np.int64)
     for mu in range(M):
-        _add_pattern(Jp, Sp, hp, wr.w, wr.fan, wr.conn, mu, cfg.kappa, hid_ok, ok)
-        start = 0
-        while start < n_out:  # output constraints in groups that keep >= half the population
-            _, k = _group(ok, start, n_out, 0.5)
-            for i in range(start, start + k) if n_local else ():
-                # rows copied along by earlier resamplings: decorrelate them first (patterns
-                # before mu only), then test the new constraint on the moved rows
-                _row_moves(Jp, Sp, hp, mu, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
-                           cfg.kappa, L, i, n_local, cfg.theta_max, rng, work)  # fmt: skip
-                _refresh_output(Jp, Sp, hp, wr.fan, wr.conn, i, mu, cfg.kappa, hid_ok, ok)
-            alive = np.asarray(ok[:, start : start + k].all(1))
-            if not alive.any():
-                raise InputError(
-                    f"population extinct at alpha = {(mu + 1) / cfg.fan:.3g}: raise --population "
-                    f"or the sweeps (R = {R})"
-                )
-            total += np.log(alive.mean())
-            _resample(_systematic(alive, rng), Jp, Sp, hp, (ok, hid_ok, family), mu + 1)
-            for i in range(start, start + k) if n_local else ():
-                _row_moves(Jp, Sp, hp, mu + 1, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
-                           cfg.kappa, L, i, n_local, cfg.theta_max, rng, work)  # fmt: skip
-            start += k
+        _add_pattern(Jp, Sp, hp, wr.w, wr.fan, wr.conn, mu)
+        beta = 0.0
         counts = np.zeros((L, 2), dtype=np.int64)
-        if cfg.sweeps:
-            _population_sweeps(Jp, Sp, hp, mu + 1, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk,
-                               wr.rs, cfg.kappa, th, cfg.sweeps, rng, counts, work)  # fmt: skip
+        for step in range(cfg.max_steps + 1):
+            _soft_energy(Sp, hp, wr.w, mu, cfg.kappa, E)
+            solved = E == 0
+            if solved.mean() >= cfg.ess_floor or step == cfg.max_steps:
+                if not solved.any():
+                    raise InputError(
+                        f"population extinct at alpha = {(mu + 1) / cfg.fan:.3g}: raise "
+                        f"--population or --sweeps, or lower --ess-floor (R = {R})"
+                    )
+                total += np.log(solved.mean())  # beta -> infinity: remove the rest
+                _resample(_systematic(solved.astype(float), rng), Jp, Sp, hp, (family,), mu + 1)
+                break
+            db = _next_step(E.astype(float), cfg.ess_floor)
+            wts = np.exp(-db * (E - E.min()))
+            total += np.log(wts.mean()) - db * E.min()
+            _resample(_systematic(wts, rng), Jp, Sp, hp, (family,), mu + 1)
+            beta += db
+            if cfg.sweeps:
+                _population_sweeps(Jp, Sp, hp, mu, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
+                                   cfg.kappa, th, cfg.sweeps, rng, counts, work, beta)  # fmt: skip
+        if cfg.sweeps:  # equilibrate on the solutions of every pattern so far
+            _population_sweeps(Jp, Sp, hp, mu + 1, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
+                               cfg.kappa, th, cfg.sweeps, rng, counts, work, -1.0)  # fmt: skip
+        steps[mu] = step
         logv[mu] = total / wr.n_weights
         sizes = np.bincount(family)
         fams[mu], reff[mu] = np.count_nonzero(sizes), R**2 / np.sum(sizes.astype(float) ** 2)
@@ -364,6 +346,7 @@ def anneal(
             "log_volume": ("alpha", logv),
             "families": ("alpha", fams),
             "R_eff": ("alpha", reff),
+            "beta_steps": ("alpha", steps),
             "q": (("alpha", "layer"), q),
             "Q": (("alpha", "wlayer"), Q),
             "acceptance": (("alpha", "wlayer"), acc),
@@ -381,13 +364,14 @@ def anneal(
             ),
             "families": var("surviving families", "distinct ancestors (at alpha = 0) present"),
             "R_eff": var("effective population size", "R^2 / sum of squared family sizes"),
+            "beta_steps": var("annealing steps", "beta steps used to add the pattern"),
             "q": var(
                 f"{what} neuron overlap", "gauge-matched, population mean (NaN: not measured)"
             ),
             "Q": var(
                 f"{what} weight overlap", "gauge-matched, population mean (NaN: not measured)"
             ),
-            "acceptance": var("rotation acceptance", "sweeps after the pattern, per weight layer"),
+            "acceptance": var("rotation acceptance", "sweeps while adding the pattern, per layer"),
         },
     )
     ds.attrs.update(identity(cfg.to_dict()))

@@ -206,31 +206,79 @@ def _undo(S, h, log_h, log_s, n_log):
         S[l, k, mu] = -S[l, k, mu]
 
 
+@njit(cache=True)
+def _cascade_soft(S, h, J, fan, rptr, rk, rs, kappa, mu, l0, i0, stack, log_h, log_s, n_log):
+    """Like :func:`_cascade` for the soft pattern mu: never rejects; returns the change of the
+    number of violated gaps of that pattern (hidden |h| < κ, output S_L h < κ)."""
+    L = J.shape[0]
+    stack[0, 0], stack[0, 1] = l0, i0
+    top = 1
+    dE = 0
+    while top > 0:
+        top -= 1
+        l, i = stack[top, 0], stack[top, 1]
+        s_new = S[l, i, mu]
+        inv = 1.0 / np.sqrt(fan[l])
+        for p in range(rptr[l, i], rptr[l, i + 1]):
+            k, a = rk[l, p], rs[l, p]
+            old = h[l, k, mu]
+            nh = n_log[0]
+            log_h[nh, 0], log_h[nh, 1], log_h[nh, 2], log_h[nh, 3] = l + 1, k, mu, old
+            n_log[0] = nh + 1
+            new = old + 2.0 * s_new * J[l, k, a] * inv
+            h[l, k, mu] = new
+            if l + 1 == L:
+                dE += int(S[L, k, mu] * new < kappa) - int(S[L, k, mu] * old < kappa)
+            else:
+                dE += int(abs(new) < kappa) - int(abs(old) < kappa)
+                sg = 1 if new >= 0.0 else -1
+                if sg != S[l + 1, k, mu]:
+                    S[l + 1, k, mu] = sg
+                    ns = n_log[1]
+                    log_s[ns, 0], log_s[ns, 1], log_s[ns, 2] = l + 1, k, mu
+                    n_log[1] = ns + 1
+                    stack[top, 0], stack[top, 1] = l + 1, k
+                    top += 1
+    return dE
+
+
+@njit(cache=True)
+def _metropolis(dE, beta, rng):
+    return dE <= 0 or rng.random() < np.exp(-beta * dE)
+
+
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
-def _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work):
+def _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work, beta, rng):
     """Rotate (J_ia, J_ib) of unit i in layer l by theta; accept iff all gaps of the first M
-    patterns stay >= κ."""
+    patterns stay >= κ. With ``beta >= 0`` pattern M is *soft*: its violated gaps E cost
+    exp(−beta E), and the move is also subject to the Metropolis rule for that cost."""
     stack, log_h, log_s, n_log = work
     L = J.shape[0]
+    soft = beta >= 0.0
+    Mt = M + 1 if soft else M
     inv = 1.0 / np.sqrt(fan[l - 1])
     ja, jb = J[l - 1, i, a], J[l - 1, i, b]
     c, s = np.cos(theta), np.sin(theta)
     da, db = (ja * c - jb * s - ja) * inv, (ja * s + jb * c - jb) * inv
     Sa, Sb, hi = S[l - 1, conn[l - 1, i, a]], S[l - 1, conn[l - 1, i, b]], h[l - 1, i]
-    for mu in range(M):  # new fields of the moved unit
+    for mu in range(Mt):  # new fields of the moved unit
         buf[mu] = hi[mu] + da * Sa[mu] + db * Sb[mu]
     if l == L:  # an output unit: only its own gaps change
         St = S[L, i]
         for mu in range(M):
             if St[mu] * buf[mu] < kappa:
                 return False
-        hi[:M] = buf[:M]
+        if soft:
+            dE = int(St[M] * buf[M] < kappa) - int(St[M] * hi[M] < kappa)
+            if not _metropolis(dE, beta, rng):
+                return False
+        hi[:Mt] = buf[:Mt]
     else:
         for mu in range(M):
             if abs(buf[mu]) < kappa:
                 return False
-        old[:M] = hi[:M]
-        hi[:M] = buf[:M]
+        old[:Mt] = hi[:Mt]
+        hi[:Mt] = buf[:Mt]
         Si = S[l, i]
         n_log[0], n_log[1] = 0, 0
         for mu in range(M):
@@ -245,17 +293,34 @@ def _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, ol
                 )
                 if not ok:
                     _undo(S, h, log_h, log_s, n_log)
-                    hi[:M] = old[:M]
+                    hi[:Mt] = old[:Mt]
                     return False
+        if soft:
+            dE = int(abs(buf[M]) < kappa) - int(abs(old[M]) < kappa)
+            sg = 1 if buf[M] >= 0.0 else -1
+            if sg != Si[M]:
+                Si[M] = sg
+                ns = n_log[1]
+                log_s[ns, 0], log_s[ns, 1], log_s[ns, 2] = l, i, M
+                n_log[1] = ns + 1
+                dE += _cascade_soft(
+                    S, h, J, fan, rptr, rk, rs, kappa, M, l, i, stack, log_h, log_s, n_log
+                )
+            if not _metropolis(dE, beta, rng):
+                _undo(S, h, log_h, log_s, n_log)
+                hi[:Mt] = old[:Mt]
+                return False
     J[l - 1, i, a], J[l - 1, i, b] = ja * c - jb * s, ja * s + jb * c
     return True
 
 
 @njit(cache=True)
-def _sweeps(J, S, h, M, w, fan, conn, rptr, rk, rs, kappa, theta_max, n_sweeps, rng, counts, work):
+def _sweeps(
+    J, S, h, M, w, fan, conn, rptr, rk, rs, kappa, theta_max, n_sweeps, rng, counts, work, beta
+):
     """n_sweeps × (number of weights) rotation attempts on uniformly chosen (layer, unit,
-    slot) with a second slot drawn among the others, on the first M patterns;
-    counts += [attempts, accepted] per layer."""
+    slot) with a second slot drawn among the others, hard on the first M patterns (and soft on
+    pattern M at inverse temperature beta >= 0); counts += [attempts, accepted] per layer."""
     L = J.shape[0]
     buf = np.empty(S.shape[2])
     old = np.empty(S.shape[2])
@@ -275,7 +340,9 @@ def _sweeps(J, S, h, M, w, fan, conn, rptr, rk, rs, kappa, theta_max, n_sweeps, 
             b += 1
         theta = theta_max[l - 1] * (2.0 * rng.random() - 1.0)
         counts[l - 1, 0] += 1
-        if _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work):
+        if _move(
+            J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work, beta, rng
+        ):
             counts[l - 1, 1] += 1
 
 
@@ -340,6 +407,6 @@ def sweep(
     M = state.S.shape[2]
     _sweeps(
         state.J, state.S, state.h, M, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
-        float(kappa), th, int(n_sweeps), rng, counts, work,
+        float(kappa), th, int(n_sweeps), rng, counts, work, -1.0,
     )  # fmt: skip
     return counts
