@@ -53,7 +53,7 @@ def test_relu_rejects_exact_mode_and_layer_kernels():
     with pytest.raises(InputError, match="linear"):
         fit(X, y, [5], 1.0, 0.1, activation="relu").layer_kernels(X)
     with pytest.raises(InputError, match="activation"):
-        fit(X, y, [5], 1.0, 0.1, activation="tanh")
+        fit(X, y, [5], 1.0, 0.1, activation="sigmoid")
 
 
 @functools.cache

@@ -13,7 +13,7 @@ linear networks), ``"auto"`` (feature space when N0 < P). Every mode and query w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,10 +29,11 @@ from deeprg.bpkr.base import (
 from deeprg.bpkr.exact import posterior_logU
 from deeprg.bpkr.predict import Mixture, alignment, errors, layer_kernels, predict, train_error
 from deeprg.bpkr.saddle import solve_saddle
-from deeprg.errors import InputError, check_choice
+from deeprg.errors import InputError, check_choice, check_xy
 
 MODES = ("saddle", "exact", "gp")
-ACTIVATIONS = ("linear", "relu")
+ACTIVATIONS = ("linear", "relu", "erf", "tanh")
+RENORMALIZATIONS = ("scalar", "layerwise")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class BPKRFit:
     iterations: int
     mixture: Mixture = field(repr=False)
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    renormalization: str = "scalar"
 
     @property
     def status(self) -> str:
@@ -175,43 +177,135 @@ def fit(
     sigma2: Sequence[float] | float = 1.0,
     T: float = 0.0,
     mode: str = "saddle",
-    activation: str = "linear",
+    activation: str | Callable[[np.ndarray], np.ndarray] = "linear",
     *,
+    renormalization: str = "layerwise",
     path: str = "auto",
     progress: Callable[[int, int], None] | None = None,
-) -> BPKRFit:
-    """Fit the BPKR theory to data (X of shape (P, N0), y (P,)).
+) -> Any:
+    """Fit the kernel-renormalization theory to data (X of shape (P, N0), y (P,) or (P, D)).
 
     ``widths`` = N_1..N_L (L >= 1 hidden layers, input side first); ``sigma2`` one value or
     σ_1²..σ_{L+1}²; ``T`` >= 0 (T = 0 is the exact interpolation limit, §2.6);
-    ``activation`` "linear" (exact theory) or "relu" (the §5.1 heuristic; saddle and gp modes);
-    ``path`` "auto" (feature space for linear networks with N0 < P: O(P N0² + N0³) time and
-    O(P N0) memory), "kernel" (the P×P kernel) or "feature" (linear only).
+    ``activation`` "linear" (exact theory), "relu", "erf", "tanh" or a vectorized callable
+    (nonlinear: saddle and gp modes); ``renormalization`` "layerwise" (one order parameter per
+    layer, entering before the next nonlinearity; docs/theory/nonlinear-renormalization.md
+    §2) or "scalar" (the output NNGP kernel times Π_l Q_l, bpkr.md §5.1) — the two coincide for
+    linear and ReLU networks and for L = 1; ``path`` "auto" (feature space for linear networks
+    with N0 < P), "kernel" or "feature" (linear only).
+
+    Targets with D >= 2 columns use the multi-output theory (a D×D order parameter; returns a
+    :class:`~deeprg.bpkr.multi.BPKRMultiFit`): one hidden layer with any activation, or deep
+    linear networks; saddle and gp modes.
     """
+    from deeprg.kernels.grad import HOMOGENEOUS, check_gram_activation
+
     check_choice("mode", mode, MODES)
-    check_choice("activation", activation, ACTIVATIONS)
+    check_choice("renormalization", renormalization, RENORMALIZATIONS)
+    if not callable(activation):
+        check_choice("activation", activation, ACTIVATIONS)
+    check_gram_activation(activation)
     check_choice("path", path, PATHS)
     arch = architecture(widths, sigma2, T)
+    from deeprg.bpkr.layerwise import act_name
+
+    name = act_name(activation)
+    Y = np.asarray(y, dtype=np.float64) if np.ndim(y) == 2 else None
+    multi = Y is not None and Y.shape[1] >= 2
     shape = (*np.shape(X), 1, 1)
-    choose_path(path, int(shape[0]), int(shape[1]), activation)  # "feature" + ReLU refused early
-    if activation == "relu":
-        if mode == "exact":
-            raise InputError("mode 'exact' applies to linear networks only (ReLU: saddle or gp)")
-        from deeprg.bpkr.base import check_kernel_memory
+    choose_path(path, int(shape[0]), int(shape[1]), "linear" if name == "linear" else name)
+    if multi:
+        return _fit_multi(X, Y, arch, mode, activation, name, renormalization, path)
+    if mode == "exact" and name != "linear":
+        raise InputError(
+            f"mode 'exact' applies to linear networks only (activation {name!r}: saddle or gp)"
+        )
+    if name == "linear":
+        f = fit_kernel(base_kernel(X, y, path=path), arch, mode, progress=progress)
+        return replace(f, renormalization=renormalization)
+    from deeprg.bpkr.base import check_kernel_memory
+
+    check_kernel_memory(int(np.shape(X)[0]))
+    if name == "relu":
         from deeprg.bpkr.relu import relu_kernel
 
-        check_kernel_memory(int(np.shape(X)[0]))
-        return fit_kernel(relu_kernel(X, y, arch.L), arch, mode)
-    return fit_kernel(base_kernel(X, y, path=path), arch, mode, progress=progress)
+        # homogeneous map: layer-wise = scalar renormalization (docs/theory page §2.3)
+        f = fit_kernel(relu_kernel(X, y, arch.L), arch, mode)
+        return replace(f, renormalization=renormalization)
+    from deeprg.bpkr.layerwise import gp_output_kernel, solve_layerwise
+
+    Xa, ya = check_xy(X, y)
+    if renormalization == "scalar" or arch.L == 1 or mode == "gp":
+        kern = gp_output_kernel(Xa, ya, activation, arch)
+        f = fit_kernel(kern, arch, mode)  # gp: Q = 1, both theories give the NNGP kernel
+        return replace(f, renormalization=renormalization)
+    assert activation not in HOMOGENEOUS
+    sol = solve_layerwise(Xa, ya, arch, activation)
+    u = np.exp(sol.q) * np.asarray(arch.sigma2[1:])
+    mix = Mixture(
+        U=np.array([u[-1]]),
+        weights=np.ones(1),
+        sigma2=arch.sigma2,
+        widths=arch.widths,
+        T=arch.T,
+        lower=np.ones((arch.L, 1)),
+    )
+    return BPKRFit(
+        mode="saddle",
+        kernel=sol.kernel,
+        arch=arch,
+        u=u,
+        U=float(np.prod(u)),
+        G=float(sol.G[-1]),
+        action=sol.action,
+        log_evidence=sol.log_evidence,
+        converged=sol.converged,
+        residual=sol.grad_norm,
+        iterations=sol.evaluations,
+        mixture=mix,
+        diagnostics={"G_layers": [float(g) for g in sol.G], "Q": [float(q) for q in np.exp(sol.q)]},
+        renormalization="layerwise",
+    )
+
+
+def _fit_multi(X, Y, arch, mode, activation, name, renormalization, path):
+    from deeprg.bpkr.multi import fit_multi
+
+    if mode == "exact":
+        raise InputError("mode 'exact' is not defined for multi-output targets (saddle or gp)")
+    if name != "linear" and arch.L > 1:
+        raise InputError(
+            f"multi-output targets with activation {name!r} need one hidden layer (widths of "
+            "length 1); deep multi-output theory is defined for linear networks only"
+        )
+    Xa = np.asarray(X, dtype=np.float64)
+    if Xa.ndim != 2 or Xa.shape[0] != Y.shape[0]:
+        raise InputError(f"X must have shape (P, N0) with P = {Y.shape[0]} rows like y")
+    if name == "linear":
+        kern = base_kernel(Xa, Y[:, 0], path=path)
+    elif name == "relu":
+        from deeprg.bpkr.relu import relu_kernel
+
+        kern = relu_kernel(Xa, Y[:, 0], 1)
+    else:
+        from deeprg.bpkr.layerwise import gp_output_kernel
+
+        kern = gp_output_kernel(Xa, Y[:, 0], activation, arch)
+    return fit_multi(kern, Y, arch, mode, activation=name, renormalization=renormalization)
 
 
 def report(
     fit_: BPKRFit, X_test: np.ndarray | None = None, y_test: np.ndarray | None = None
 ) -> dict:
     """The ``deeprg bpkr --json`` object for a fit (errors included when a test set is given)."""
+    from deeprg.bpkr.multi import BPKRMultiFit, report_multi
+
+    if isinstance(fit_, BPKRMultiFit):
+        return report_multi(fit_, X_test, y_test)
     out: dict[str, Any] = {
         "mode": fit_.mode,
         "activation": fit_.kernel.activation,
+        "renormalization": fit_.renormalization,
         "u": [float(v) for v in fit_.u],
         "U": fit_.U,
         "G": fit_.G,

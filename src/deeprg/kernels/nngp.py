@@ -140,8 +140,12 @@ def quadrature_map(
     v2: np.ndarray,
     *,
     order: int = 64,
+    phi2: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """E[φ(h) φ(h')] by 2-D Gauss–Hermite quadrature, vectorized over all pairs.
+
+    ``phi2`` (default φ) is the function applied to h' (E[φ(h) φ2(h')]; used for the partial
+    derivatives of the map by Price's theorem, :mod:`deeprg.kernels.grad`).
 
     h = √v1 z1, h' = √v2 (c z1 + √(1 − c²) z2) with z1, z2 ~ N(0, 1): a product rule with
     ``order`` nodes per axis. Exact for polynomial φ of degree < order; exponentially accurate
@@ -159,7 +163,9 @@ def quadrature_map(
     for r0 in range(0, n1, rows):  # chunks of rows (memory), not a loop over pairs
         sl = slice(r0, r0 + rows)
         arg = c[sl, :, None, None] * z[None, None, :, None] + s[sl, :, None, None] * z
-        f2 = np.asarray(phi(b[None, :, None, None] * arg), dtype=np.float64)  # (r, n2, m, m)
+        f2 = np.asarray(
+            (phi2 or phi)(b[None, :, None, None] * arg), dtype=np.float64
+        )  # (r, n2, m, m)
         inner = f2 @ w  # E over z2 → (r, n2, m)
         out[sl] = np.einsum("rjm,rm,m->rj", inner, f1[sl], w)
     return out

@@ -1,0 +1,319 @@
+"""Layer-wise kernel renormalization for nonlinear networks (docs/theory/nonlinear-renormalization.md).
+
+Kernel chain with one order parameter per hidden layer, each entering *before* the next
+nonlinearity (§2 of the theory page):
+
+    K_0 = σ_1² X Xᵀ/N0,   K_l = Q_l σ_{l+1}² k_φ(K_{l−1})  (l = 1..L),   A = K_L + T I,
+    S(Q) = Σ_l (N_l/2)(Q_l − log Q_l) + ½ yᵀA⁻¹y + ½ log det A.
+
+With equal widths this is N/2 times deepbays' ``FC_deep`` action. For homogeneous maps
+(linear, ReLU: k_φ(cK) = c k_φ(K)) K_L depends on Π_l Q_l only and the theory *is* the scalar
+renormalization (the existing solver), so this module handles the other activations.
+
+Solver (§5 of the page): the top order parameter Q_L multiplies a fixed matrix once the lower
+ones are given, so for given q_<L = log Q_1..log Q_{L−1} the top layer is solved exactly by the
+scalar machinery on the eigendecomposition of k_φ(K_{L−1}) (O(P) per iteration); the reduced
+action F(q_<L) = min_{q_L} S is minimized by BFGS with its analytic gradient (envelope theorem):
+
+    ∂S/∂q_l = (N_l/2)(Q_l − 1) + ⟨B_l, K_l⟩,   B_L = ½(A⁻¹ − ααᵀ), α = A⁻¹y,
+    B_{l−1} = Q_l σ_{l+1}² J_φ(K_{l−1})ᵀ B_l      (adjoint of the Gram map, deeprg.kernels.grad).
+
+One eigendecomposition and one P×P product per outer evaluation; L = 1 needs a single one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from deeprg.bpkr.base import Architecture, BaseKernel, base_kernel, check_kernel_memory
+from deeprg.bpkr.saddle import action_and_evidence, solve_saddle
+from deeprg.errors import InputError
+from deeprg.kernels.grad import Act, gram_map, gram_map_vjp, pair_map
+from deeprg.kernels.nngp import _diag_map, quadrature_diag
+
+
+def act_name(activation: Act) -> str:
+    """A printable name: the string itself, or the callable's ``__name__``."""
+    if isinstance(activation, str):
+        return activation
+    return getattr(activation, "__name__", "callable")
+
+
+def _nngp_act(activation: Act) -> Any:
+    return np.tanh if activation == "tanh" else activation
+
+
+def _diag(activation: Act, v: np.ndarray, order: int = 64) -> np.ndarray:
+    a = _nngp_act(activation)
+    if callable(a):
+        return quadrature_diag(a, v, order=order)
+    return _diag_map(a, v, order)
+
+
+def train_chain(X: np.ndarray, activation: Act, scales: np.ndarray, s2first: float) -> list:
+    """[K_0, ..., K_m] on the training set with K_l = scales[l−1] k_φ(K_{l−1})."""
+    n0 = X.shape[1]
+    K = X @ X.T
+    K *= s2first / n0
+    Ks = [K]
+    for c in scales:
+        Ks.append(c * gram_map(activation, Ks[-1]))
+    return Ks
+
+
+def cross_chain(
+    X: np.ndarray, Xt: np.ndarray, activation: Act, scales: np.ndarray, s2first: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(K_m(X, Xt), K_m(x, x) on X, K_m(x, x) on Xt) for the chain of :func:`train_chain`."""
+    n0 = X.shape[1]
+    k = X @ Xt.T * (s2first / n0)
+    v1 = np.einsum("ij,ij->i", X, X) * (s2first / n0)
+    v2 = np.einsum("ij,ij->i", Xt, Xt) * (s2first / n0)
+    for c in scales:
+        k = c * pair_map(activation, k, v1, v2)
+        v1 = c * _diag(activation, v1)
+        v2 = c * _diag(activation, v2)
+    return k, v1, v2
+
+
+def top_cross_fn(activation: Act, scales: np.ndarray, s2first: float) -> Callable:
+    """cross_fn for the σ-free top base kernel C' = k_φ(K_{L−1})/σ_1² (see :func:`top_kernel`)."""
+    scales = np.asarray(scales, float).copy()
+
+    def cross(X: np.ndarray, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k, v1, v2 = cross_chain(X, Xt, activation, scales, s2first)
+        return pair_map(activation, k, v1, v2) / s2first, _diag(activation, v2) / s2first
+
+    return cross
+
+
+def top_kernel(
+    X: np.ndarray,
+    y: np.ndarray,
+    activation: Act,
+    scales: np.ndarray,
+    s2first: float,
+    Ks: list | None = None,
+) -> BaseKernel:
+    """Eigendecomposed C' = k_φ(K_{L−1})/σ_1², so that u_L σ_1² C' = u_L k_φ(K_{L−1}) = K_L.
+
+    ``scales`` are Q_l σ_{l+1}² for l = 1..L−1 (empty for L = 1).
+    """
+    if Ks is None:
+        Ks = train_chain(X, activation, scales, s2first)
+    gram = gram_map(activation, Ks[-1]) / s2first
+    return base_kernel(
+        X,
+        y,
+        gram=gram,
+        cross_fn=top_cross_fn(activation, scales, s2first),
+        activation=act_name(activation),
+        path="kernel",
+        overwrite_gram=True,
+    )
+
+
+def gp_output_kernel(X: np.ndarray, y: np.ndarray, activation: Act, arch: Architecture):
+    """σ-free NNGP base kernel C = K_L^GP/Π_l σ_l² (scalar renormalization, bpkr.md §5.1)."""
+    s2 = np.asarray(arch.sigma2)
+    scales = s2[1 : arch.L]  # σ_2²..σ_L² (Q = 1)
+    kern = top_kernel(X, y, activation, scales, s2[0])
+    # top_kernel gives k_φ(K_{L−1}^GP)/σ_1² = K_L^GP/(σ_1² σ_{L+1}²); divide by Π_{l=2}^{L} σ_l²
+    c = float(np.prod(scales))
+    if c == 1.0:
+        return kern
+    base_cross = kern.cross_fn
+
+    def cross(Xa: np.ndarray, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k, d = base_cross(Xa, Xt)
+        return k / c, d / c
+
+    return BaseKernel(
+        kern.X,
+        kern.y,
+        kern.evals / c,
+        kern.ytil,
+        kern.n_null,
+        kern.ynull2,
+        kern.basis,
+        "kernel",
+        kern.activation,
+        cross,
+    )
+
+
+@dataclass(frozen=True)
+class LayerwiseSolution:
+    q: np.ndarray  # log Q_l, l = 1..L
+    kernel: BaseKernel  # top base kernel C' at the solution
+    action: float
+    log_evidence: float
+    grad_norm: float
+    converged: bool
+    evaluations: int
+    G: np.ndarray  # G_l = N_l (Q_l − 1), l = 1..L
+
+
+def _top(kern: BaseKernel, N_L: float, s2first: float, s2top: float, T: float):
+    sol = solve_saddle(kern, np.array([[N_L]]), np.array([[s2first, s2top]]), np.array([T]))
+    return sol
+
+
+def _quasi_newton(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    z0: np.ndarray,
+    gtol: float,
+    maxiter: int,
+) -> tuple[np.ndarray, int]:
+    """Minimize a smooth function of a few variables from its value and gradient.
+
+    Newton steps with a Hessian from forward differences of the gradient at the start, then
+    BFGS updates of that Hessian (one evaluation per step); a step that raises the function is
+    halved (at most 30 times). Stops when max |gradient| <= gtol.
+    """
+    m = z0.size
+    z = z0.copy()
+    f, g = fun(z)
+    h = 1e-5
+    H = np.empty((m, m))
+    for i in range(m):
+        e = np.zeros(m)
+        e[i] = h
+        H[:, i] = (fun(z + e)[1] - g) / h
+    H = 0.5 * (H + H.T)
+    it = 0
+    while it < maxiter and float(np.max(np.abs(g))) > gtol:
+        it += 1
+        w, Vh = np.linalg.eigh(H)
+        w = np.maximum(np.abs(w), 1e-8 * max(1.0, float(np.max(np.abs(w)))))
+        step = -(Vh / w) @ (Vh.T @ g)  # Newton step on |H| (descent direction)
+        step *= min(1.0, 2.0 / max(float(np.max(np.abs(step))), 1e-300))  # |Δ log Q| <= 2
+        for _ in range(30):
+            f_new, g_new = fun(z + step)
+            if np.isfinite(f_new) and f_new <= f + 1e-12 * abs(f):
+                break
+            step *= 0.5
+        s_, yv = step, g_new - g
+        z, f, g = z + step, f_new, g_new
+        sy = float(s_ @ yv)
+        if sy > 1e-300:
+            Hs = H @ s_
+            H = H + np.outer(yv, yv) / sy - np.outer(Hs, Hs) / float(s_ @ Hs)
+    return z, it
+
+
+def solve_layerwise(
+    X: np.ndarray,
+    y: np.ndarray,
+    arch: Architecture,
+    activation: Act,
+    *,
+    gtol: float = 1e-10,
+    maxiter: int = 200,
+) -> LayerwiseSolution:
+    """Minimize the layer-wise action S(Q) (module docstring) for any activation and widths."""
+    L = arch.L
+    N = np.asarray(arch.widths, float)
+    s2 = np.asarray(arch.sigma2, float)
+    T = float(arch.T)
+    check_kernel_memory(X.shape[0], 4.0)
+    P = X.shape[0]
+    cache: dict[str, Any] = {}
+    n_eval = [0]
+
+    def evaluate(x: np.ndarray) -> tuple[float, np.ndarray]:
+        n_eval[0] += 1
+        Qlow = np.exp(x)
+        scales = Qlow * s2[1:L]
+        Ks = train_chain(X, activation, scales, s2[0])
+        kern = top_kernel(X, y, activation, scales, s2[0], Ks)
+        sol = _top(kern, N[-1], s2[0], s2[-1], T)
+        uL = float(sol.u[0, 0])
+        fin = np.isfinite(N[:-1])
+        prior_low = float(np.sum(np.where(fin, 0.5 * N[:-1] * (Qlow - x - np.log(s2[1:L])), 0.0)))
+        S = float(sol.action[0]) + prior_low
+        cache.update(x=x.copy(), kern=kern, sol=sol, uL=uL)
+        if L == 1:
+            return S, np.zeros(0)
+        # B_L = ½(A⁻¹ − ααᵀ) in the eigenbasis of C' (A = uL σ_1² C' + T I)
+        d = uL * s2[0] * kern.evals + T
+        V = kern.basis
+        a_til = kern.ytil / d
+        alpha = V @ a_til
+        Ainv = (V / d) @ V.T
+        if kern.n_null:
+            if T <= 0:
+                raise InputError(
+                    "T must be > 0 for the layer-wise theory when the top kernel is singular"
+                )
+            proj = V @ V.T
+            Ainv += (np.eye(P) - proj) / T
+            alpha += (y - V @ kern.ytil) / T
+        B = 0.5 * (Ainv - np.outer(alpha, alpha))
+        grad = np.empty(L - 1)
+        # adjoint w.r.t. k_φ(K_{L−1}) is uL B (K_L = uL k_φ(K_{L−1}))
+        Badj = uL * B
+        for l in range(L - 1, 0, -1):  # layers L−1 .. 1 (index l ↔ K_l)
+            Bl = gram_map_vjp(activation, Ks[l], Badj)
+            Bl += Bl.T
+            Bl *= 0.5
+            inner = float(np.einsum("ij,ij->", Bl, Ks[l]))
+            grad[l - 1] = (0.5 * N[l - 1] * (Qlow[l - 1] - 1.0) if fin[l - 1] else 0.0) + inner
+            Badj = scales[l - 1] * Bl
+        return S, grad
+
+    if L == 1 or np.all(~np.isfinite(N[:-1])):
+        x = np.zeros(L - 1)
+        S, g = evaluate(x)
+        conv = True
+        gnorm = float(np.max(np.abs(g), initial=0.0))
+    else:
+        fin = np.isfinite(N[:-1])
+        free = np.flatnonzero(fin)
+
+        def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
+            x = np.zeros(L - 1)
+            x[free] = z
+            S, g = evaluate(x)
+            return S, g[free] / (0.5 * N[free])  # scale: per-width gradient
+
+        z, n_it = _quasi_newton(fun, np.zeros(free.size), gtol, maxiter)
+        x = np.zeros(L - 1)
+        x[free] = z
+        if not np.array_equal(cache["x"], x):
+            evaluate(x)
+        S, g = fun(z)
+        gnorm = float(np.max(np.abs(g), initial=0.0))
+        conv = bool(gnorm < 1e3 * gtol) and bool(cache["sol"].converged[0])
+    sol = cache["sol"]
+    kern = cache["kern"]
+    uL = cache["uL"]
+    q = np.concatenate([x, [np.log(uL / s2[-1])]])
+    Q = np.exp(q)
+    G = np.where(np.isfinite(N), N * (Q - 1.0), 0.0)
+    # evidence: top-layer part from the scalar machinery + lower-layer prior terms
+    _, ev_top = action_and_evidence(
+        kern,
+        np.array([np.log(uL)]),
+        np.array([[uL]]),
+        N[-1:][None, :],
+        s2[-1:][None, :],
+        s2[:1],
+        np.array([T]),
+    )
+    fin = np.isfinite(N[:-1])
+    ev_low = float(np.sum(np.where(fin, 0.5 * N[:-1] * (q[:-1] - Q[:-1] + 1.0), 0.0)))
+    return LayerwiseSolution(
+        q=q,
+        kernel=kern,
+        action=float(S),
+        log_evidence=float(ev_top[0]) + ev_low,
+        grad_norm=gnorm,
+        converged=bool(conv and sol.converged[0]),
+        evaluations=n_eval[0],
+        G=G,
+    )
