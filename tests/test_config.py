@@ -77,3 +77,49 @@ def test_sweep_schema_is_the_model():
         validate_spec({"experiment": "mc", "fixed": {"pt_n": 4}, "grid": {"T": [0.0, 0.1]}})
     with pytest.raises(InputError, match=r"grid.L\[0\]: must be >= 1"):
         validate_spec({"experiment": "mc", "grid": {"L": [0, 2]}})
+
+
+def test_compare_cli_and_sweep_schema_come_from_compare_config(monkeypatch):
+    import deeprg.experiments.compare as cmp_mod
+    from deeprg.cli import main
+    from deeprg.experiments.configs import CompareConfig
+
+    seen = {}
+
+    def fake(cfg, **kw):
+        seen["cfg"] = cfg
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cmp_mod, "run_compare", fake)
+    with pytest.raises(SystemExit):
+        main(["compare"])
+    assert seen["cfg"] == CompareConfig()
+    with pytest.raises(SystemExit):
+        main(["compare", "--widths", "30,20", "--sigma2", "2", "-T", "0.1", "--P", "1e2"])
+    assert seen["cfg"] == CompareConfig(widths=[30, 20], sigma2=2.0, T=0.1, P=100)
+    exp = get_experiment("compare")
+    assert {k: p.default for k, p in exp.params.items()} == {
+        k: s.default for k, s in field_specs(CompareConfig).items()
+    }
+    assert exp.model is CompareConfig
+    with pytest.raises(InputError, match="gibbs needs activation linear"):
+        validate_spec(
+            {"experiment": "compare", "fixed": {"activation": "relu"}, "grid": {"T": [1.0]}}
+        )
+
+
+def test_anneal_cli_defaults_are_the_model(monkeypatch):
+    import deeprg.perceptron.montecarlo.anneal as an
+    from deeprg.cli import main
+    from deeprg.perceptron.montecarlo.anneal import AnnealConfig
+
+    seen = {}
+
+    def fake(cfg, **kw):
+        seen["cfg"] = cfg
+        raise SystemExit(0)
+
+    monkeypatch.setattr(an, "anneal", fake)
+    with pytest.raises(SystemExit):
+        main(["anneal"])
+    assert seen["cfg"] == AnnealConfig()

@@ -101,10 +101,12 @@ class FieldSpec:
     bounds: dict[str, float]  # ge / gt / le / lt
     choices: tuple[Any, ...] | None
     help: str
+    item_type: Any = None  # element type of list fields (a type)
+    extra: dict[str, Any] | None = None  # json_schema_extra (e.g. {"cli_count": True})
 
 
-def _base_type(ann: Any) -> tuple[type, bool, tuple[Any, ...] | None]:
-    """(python type, None allowed, Literal choices) of a field annotation."""
+def _base_type(ann: Any) -> tuple[type, bool, tuple[Any, ...] | None, type | None]:
+    """(python type, None allowed, Literal choices, list element type) of an annotation."""
     optional = False
     args = typing.get_args(ann)
     if typing.get_origin(ann) in (typing.Union, types.UnionType):
@@ -112,17 +114,17 @@ def _base_type(ann: Any) -> tuple[type, bool, tuple[Any, ...] | None]:
         ann = next(a for a in args if a is not type(None))
         args = typing.get_args(ann)
     if typing.get_origin(ann) is typing.Literal:
-        return type(args[0]), optional, tuple(args)
+        return type(args[0]), optional, tuple(args), None
     if typing.get_origin(ann) in (list, tuple):
-        return list, optional, None
-    return ann, optional, None
+        return list, optional, None, (args[0] if args else None)
+    return ann, optional, None, None
 
 
 def field_specs(model: type[Config]) -> dict[str, FieldSpec]:
     """The fields of a configuration model with their types, defaults, bounds and choices."""
     out = {}
     for name, f in model.model_fields.items():
-        typ, optional, choices = _base_type(f.annotation)
+        typ, optional, choices, item = _base_type(f.annotation)
         bounds: dict[str, float] = {}
         for m in f.metadata:
             for key in ("ge", "gt", "le", "lt"):
@@ -131,7 +133,8 @@ def field_specs(model: type[Config]) -> dict[str, FieldSpec]:
                     bounds[key] = v
         req = f.is_required()
         default = None if req else f.default
+        extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else None
         out[name] = FieldSpec(
-            name, typ, default, req, optional, bounds, choices, f.description or ""
+            name, typ, default, req, optional, bounds, choices, f.description or "", item, extra
         )
     return out

@@ -90,7 +90,7 @@ def test_npz_inputs(capsys, tmp_path):
         (["--mode", "nope"], "mode"),
         (["--data", "nope"], "data"),
         (["--train", "/no/such.npz", "--test", "/no/such.npz"], "file not found"),
-        (["--train", "/no/such.npz"], "--train and --test"),
+        (["--train", "/no/such.npz"], "train and test"),
         (["--P", "0"], "P must be"),
     ],
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from deeprg.cli.app import parse_floats, parse_ints
+from deeprg.data.config import P_DEFAULT, P_TEST_DEFAULT  # noqa: F401  (bpkr's defaults)
 
 
 def _count(value: str | int) -> int:
@@ -46,7 +47,6 @@ P_TEST = typer.Option(
     help="Number of test examples (built-in data: default 1000; with --test: the first P_TEST "
     "rows of the file, default all).",
 )
-P_DEFAULT, P_TEST_DEFAULT = 60, 1000  # built-in data sets
 N0 = typer.Option(None, "--N0", help="Input dimension (teacher/template; fixed for images).")
 SEED = typer.Option(0, "--seed", help="Seed >= 0 (data draw and any sampling).")
 CLASSES = typer.Option(
@@ -72,43 +72,15 @@ def load_split(
     noise: float | None,
     data_path: Path | None = None,
 ):
-    """Build the DataSplit from either --train/--test files or a built-in --data set.
+    """Build the DataSplit from either --train/--test files or a built-in --data set, through
+    :class:`deeprg.data.config.DataConfig` (the single source of the data options' checks)."""
+    from deeprg.data.config import DataConfig
 
-    ``P`` / ``P_test`` None mean "all rows of the file" (--train/--test) or the built-in
-    defaults (60 / 1000). The seed is checked here as ``--seed`` for every command using it.
-    """
-    from deeprg import data as dmod
-    from deeprg.errors import InputError, check_int
-
-    check_int("--seed", seed, minimum=0)
-    if P is not None:
-        check_int("--P", P)
-    if P_test is not None:
-        check_int("--P-test", P_test)
-    if (train is None) != (test is None):
-        raise InputError("--train and --test must be given together")
-    if data_path is not None and (data != "mnist" or train is not None):
-        raise InputError("--data-path applies to --data mnist only (without --train/--test)")
-    if train is not None and test is not None:
-        return dmod.split_from_npz(train, test, P=P, P_test=P_test)
-    P = P_DEFAULT if P is None else P
-    P_test = P_TEST_DEFAULT if P_test is None else P_test
-    opts: dict = {}
-    if data in ("digits", "mnist"):
-        if classes.strip() == "parity":
-            opts["classes"] = "parity"
-        else:
-            cl = parse_ints("--classes", classes)
-            if len(cl) != 2:
-                raise InputError(f"--classes must name two digits or 'parity', got {classes!r}")
-            opts["classes"] = tuple(cl)
-    if data_path is not None:
-        opts["path"] = data_path
-    if noise is not None:
-        if data != "teacher":
-            raise InputError("--noise applies to --data teacher only")
-        opts["noise"] = noise
-    return dmod.make_dataset(data, P=P, P_test=P_test, N0=N0, seed=seed, **opts)
+    cfg = DataConfig(
+        data=data, train=train, test=test, P=P, P_test=P_test, N0=N0, seed=seed,
+        classes=classes, noise=noise, data_path=data_path,
+    )  # fmt: skip
+    return cfg.load()
 
 
 def network(widths: str, sigma2: str) -> tuple[list[int], list[float]]:

@@ -6,33 +6,15 @@ from pathlib import Path
 
 import typer
 
-from deeprg.cli import _options as o
 from deeprg.cli.app import app
+from deeprg.cli.models import model_command
+from deeprg.experiments.configs import CompareConfig
 
 
 @app.command()
+@model_command(CompareConfig, flags={"T": ("--temperature", "-T")})
 def compare(
-    data: str = o.DATA,
-    train: Path | None = o.TRAIN,
-    test: Path | None = o.TEST,
-    P: int = o.P,
-    P_test: int = o.P_TEST,
-    N0: int | None = o.N0,
-    seed: int = o.SEED,
-    classes: str = o.CLASSES,
-    noise: float | None = o.NOISE,
-    widths: str = o.WIDTHS,
-    sigma2: str = o.SIGMA2,
-    temperature: float = o.TEMPERATURE,
-    activation: str = typer.Option(
-        "linear", "--activation", help="linear|relu (relu: BPKR heuristic, saddle and gp modes)."
-    ),
-    sampler: str = typer.Option("gibbs", "--sampler", help="gibbs|mala|langevin."),
-    chains: int = typer.Option(16, "--chains", help="Independent chains (>= 2)."),
-    steps: int = typer.Option(2000, "--steps", help="Steps per chain after warm-up."),
-    warmup: int | None = typer.Option(None, "--warmup", help="Warm-up steps (default steps/4)."),
-    thin: int = typer.Option(5, "--thin", help="Keep every THIN-th draw."),
-    eta: float = typer.Option(1e-3, "--eta", help="Step size (paper units) for langevin/mala."),
+    config: CompareConfig,
     checkpoint: Path | None = typer.Option(
         None,
         "--checkpoint",
@@ -41,43 +23,29 @@ def compare(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Discard an existing checkpoint instead of resuming it."
     ),
-    out: Path | None = o.OUT,
+    out: Path | None = typer.Option(None, "--out", help="Write results to this netCDF file."),
     trace: Path | None = typer.Option(
         None,
         "--trace",
         help="Write the kept draws as ArviZ InferenceData (netCDF; arviz.from_netcdf reads it).",
     ),
-    json_out: bool = o.JSON,
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
 ) -> None:
     """Run theory (saddle, exact, GP) and a sampler; report each observable with MC errors."""
-    from deeprg.errors import check_choice
-    from deeprg.experiments.compare import compare as run_compare
-    from deeprg.experiments.compare import compare_dataset, plot_compare
+    from deeprg.experiments.compare import compare_dataset, plot_compare, run_compare
     from deeprg.results import check_writable, to_json, write_dataset
-    from deeprg.sampling import SAMPLERS
 
-    check_choice("--sampler", sampler, SAMPLERS)
     if out is not None:
         check_writable(out, what="--out")
     if checkpoint is not None:
         check_writable(checkpoint, what="--checkpoint")
     if trace is not None:
         check_writable(trace, what="--trace")
-    split = o.load_split(data, train, test, P, P_test, N0, seed, classes, noise)
-    w, s2 = o.network(widths, sigma2)
+    split = config.load()
+    seed, sampler = config.seed, config.sampler
     cr = run_compare(
-        split,
-        w,
-        s2 if len(s2) > 1 else s2[0],
-        temperature,
-        activation=activation,
-        sampler=sampler,
-        chains=chains,
-        steps=steps,
-        warmup=warmup,
-        thin=thin,
-        eta=eta,
-        seed=seed,
+        config,
+        split=split,
         checkpoint=checkpoint,
         progress=None if not json_out else False,
         overwrite=overwrite,

@@ -157,6 +157,36 @@ def compare(
     return CompareResult(theory, summ, dev, res, kernels, config)
 
 
+def run_compare(
+    cfg: Any,
+    *,
+    split: DataSplit | None = None,
+    checkpoint: str | Path | None = None,
+    progress: bool | None = None,
+    overwrite: bool = False,
+) -> CompareResult:
+    """:func:`compare` for a :class:`~deeprg.experiments.configs.CompareConfig` (the data are
+    loaded from it unless ``split`` is given)."""
+    return compare(
+        cfg.load() if split is None else split,
+        list(cfg.widths),
+        cfg.sigma2_value,
+        cfg.T,
+        activation=cfg.activation,
+        sampler=cfg.sampler,
+        chains=cfg.chains,
+        steps=cfg.steps,
+        warmup=cfg.warmup,
+        thin=cfg.thin,
+        eta=cfg.eta,
+        seed=cfg.seed,
+        kernel_inputs=cfg.kernel_inputs,
+        checkpoint=checkpoint,
+        progress=progress,
+        overwrite=overwrite,
+    )
+
+
 def compare_dataset(cr: CompareResult):
     """Labelled data set: observables (eps_g, bias2, variance, a2_over_N) by source."""
     import xarray as xr

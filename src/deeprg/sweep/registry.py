@@ -35,12 +35,14 @@ class Param:
     default: Any
     rule: str | tuple[Any, ...] | None = None
     bounds: tuple[tuple[str, float], ...] = ()  # from a configuration model: (("ge", 1), ...)
+    scalar_ok: bool = False  # a list parameter that also takes one number (e.g. sigma2)
 
     @classmethod
     def from_field(cls, spec: Any) -> Param:
         """A parameter from a configuration model's field (:func:`deeprg.config.field_specs`)."""
         default = REQUIRED if spec.required else spec.default
-        return cls(spec.type, default, spec.choices, tuple(sorted(spec.bounds.items())))
+        scalar = bool((spec.extra or {}).get("scalar_ok"))
+        return cls(spec.type, default, spec.choices, tuple(sorted(spec.bounds.items())), scalar)
 
     def check(self, v: Any) -> str | None:
         """Why ``v`` is not allowed (one phrase), or None when it is."""
@@ -66,7 +68,8 @@ class Param:
             return f"must be true or false, got {v!r}"
         if t is str and not isinstance(v, str):
             return f"must be a string, got {v!r}"
-        if t is list and not isinstance(v, list):
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if t is list and not isinstance(v, list) and not (self.scalar_ok and number):
             return f"must be a list, got {v!r}"
         r = self.rule
         if r is None:
@@ -267,132 +270,60 @@ def replica_point(
     return out
 
 
-@register_point(
-    "compare",
-    {
-        "data": (str, "teacher", DATASETS),
-        "P": (int, 60, ">=1"),
-        "P_test": (int, 500, ">=1"),
-        "N0": (int, 0, ">=0"),
-        "seed": (int, 0, ">=0"),
-        "widths": (list, REQUIRED, ">=1"),
-        "sigma2": (float, 1.0, ">0"),
-        "T": (float, 0.05, ">0"),
-        "sampler": (str, "gibbs", SAMPLERS),
-        "chains": (int, 16, ">=1"),
-        "steps": (int, 1000, ">=1"),
-        "activation": (str, "linear", ("linear", "relu")),
-    },
-    "theory vs posterior sampling of the finite network (deeprg compare)",
-)
-def compare_point(
-    data: str,
-    P: int,
-    P_test: int,
-    N0: int,
-    seed: int,
-    widths: list,
-    sigma2: float,
-    T: float,
-    sampler: str,
-    chains: int,
-    steps: int,
-    activation: str = "linear",
-) -> dict[str, Any]:
-    from deeprg.data import make_dataset
-    from deeprg.experiments.compare import compare
+def _compare_model() -> Any:
+    from deeprg.experiments.configs import CompareConfig
 
-    split = make_dataset(data, P=P, P_test=P_test, N0=N0 or None, seed=seed)
-    cr = compare(
-        split,
-        widths,
-        sigma2,
-        T,
-        activation=activation,
-        sampler=sampler,
-        chains=chains,
-        steps=steps,
-        seed=seed,
-        progress=False,
-    )
+    return CompareConfig
+
+
+def _sampling_model() -> Any:
+    from deeprg.experiments.configs import SamplingConfig
+
+    return SamplingConfig
+
+
+@register_model(
+    "compare",
+    _compare_model(),
+    "theory vs posterior sampling of the finite network (deeprg compare; parameters and "
+    "defaults are those of CompareConfig)",
+)
+def compare_point(config: Any) -> dict[str, Any]:
+    from deeprg.experiments.compare import run_compare
+
+    cr = run_compare(config, progress=False)
     s = cr.sampler
-    out = {
-        f"sim_{k}": s[k]
-        for k in (
-            "eps_g",
-            "eps_g_se",
-            "bias2",
-            "variance",
-            "a2_over_N",
-            "a2_over_N_se",
-            "rhat_max",
-            "ess_min",
-            "equilibrated",
-        )
-    }
+    keys = ("eps_g", "eps_g_se", "bias2", "variance", "a2_over_N", "a2_over_N_se")
+    out = {f"sim_{k}": s[k] for k in (*keys, "rhat_max", "ess_min", "equilibrated")}
     for mode, rep in cr.theory.items():
         out[f"{mode}_eps_g"] = rep["eps_g"]
     return out
 
 
-@register_point(
+@register_model(
     "sampling",
-    {
-        "data": (str, "teacher", DATASETS),
-        "P": (int, 60, ">=1"),
-        "P_test": (int, 500, ">=1"),
-        "N0": (int, 0, ">=0"),
-        "seed": (int, 0, ">=0"),
-        "widths": (list, REQUIRED, ">=1"),
-        "sigma2": (float, 1.0, ">0"),
-        "T": (float, 0.05, ">0"),
-        "activation": (str, "linear", ("linear", "relu")),
-        "sampler": (str, "gibbs", SAMPLERS),
-        "chains": (int, 16, ">=1"),
-        "steps": (int, 1000, ">=1"),
-        "warmup": (int, -1),
-        "thin": (int, 5, ">=1"),
-        "eta": (float, 1e-3, ">0"),
-    },
-    "posterior sampling of the finite network (deeprg.sampling.run_chains): eps_g, bias2, "
-    "variance, a2/N, per-layer norms with standard errors, R-hat, ESS (warmup -1: steps // 4)",
+    _sampling_model(),
+    "posterior sampling of the finite network (deeprg.sampling.sample_posterior): eps_g, bias2, "
+    "variance, a2/N, per-layer norms with standard errors, R-hat, ESS (SamplingConfig)",
     result_dims={"r2": HIDDEN, "r2_se": HIDDEN, "w2": WLAYER, "w2_se": WLAYER},
 )
-def sampling_point(
-    data: str,
-    P: int,
-    P_test: int,
-    N0: int,
-    seed: int,
-    widths: list,
-    sigma2: float,
-    T: float,
-    activation: str,
-    sampler: str,
-    chains: int,
-    steps: int,
-    warmup: int,
-    thin: int,
-    eta: float,
-) -> dict[str, Any]:
+def sampling_point(config: Any) -> dict[str, Any]:
     """Seeds as in ``deeprg compare`` (:func:`deeprg.sampling.sample_posterior`)."""
-    from deeprg.data import make_dataset
     from deeprg.sampling import sample_posterior
 
-    split = make_dataset(data, P=P, P_test=P_test, N0=N0 or None, seed=seed)
     res = sample_posterior(
-        split,
-        widths,
-        sigma2,
-        T,
-        activation=activation,
-        sampler=sampler,
-        chains=chains,
-        steps=steps,
-        warmup=None if warmup < 0 else warmup,
-        thin=thin,
-        eta=eta,
-        seed=seed,
+        config.load(),
+        list(config.widths),
+        config.sigma2_value,
+        config.T,
+        activation=config.activation,
+        sampler=config.sampler,
+        chains=config.chains,
+        steps=config.steps,
+        warmup=config.warmup,
+        thin=config.thin,
+        eta=config.eta,
+        seed=config.seed,
         progress=False,
     )
     return {k: v for k, v in res.summary().items() if k != "sampler"}
