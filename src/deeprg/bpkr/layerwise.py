@@ -168,23 +168,20 @@ def _quasi_newton(
     z0: np.ndarray,
     gtol: float,
     maxiter: int,
+    h0: np.ndarray | None = None,
+    xtol: float = 1e-10,
 ) -> tuple[np.ndarray, int]:
     """Minimize a smooth function of a few variables from its value and gradient.
 
-    Newton steps with a Hessian from forward differences of the gradient at the start, then
-    BFGS updates of that Hessian (one evaluation per step); a step that raises the function is
-    halved (at most 30 times). Stops when max |gradient| <= gtol.
+    Newton steps on a Hessian that starts diagonal (``h0``: the prior curvature Q_l of the
+    per-width action) and is refined by BFGS updates (one evaluation per step); a step that
+    raises the function is halved (at most 30 times). Stops when max |gradient| <= gtol or the
+    last full step moved every variable by less than ``xtol``.
     """
     m = z0.size
     z = z0.copy()
     f, g = fun(z)
-    h = 1e-5
-    H = np.empty((m, m))
-    for i in range(m):
-        e = np.zeros(m)
-        e[i] = h
-        H[:, i] = (fun(z + e)[1] - g) / h
-    H = 0.5 * (H + H.T)
+    H = np.diag(np.asarray(h0, float)) if h0 is not None else np.eye(m)
     it = 0
     while it < maxiter and float(np.max(np.abs(g))) > gtol:
         it += 1
@@ -199,6 +196,8 @@ def _quasi_newton(
             step *= 0.5
         s_, yv = step, g_new - g
         z, f, g = z + step, f_new, g_new
+        if float(np.max(np.abs(step))) < xtol:
+            break
         sy = float(s_ @ yv)
         if sy > 1e-300:
             Hs = H @ s_
@@ -212,7 +211,7 @@ def solve_layerwise(
     arch: Architecture,
     activation: Act,
     *,
-    gtol: float = 1e-10,
+    gtol: float = 1e-9,
     maxiter: int = 200,
 ) -> LayerwiseSolution:
     """Minimize the layer-wise action S(Q) (module docstring) for any activation and widths."""
@@ -236,7 +235,7 @@ def solve_layerwise(
         fin = np.isfinite(N[:-1])
         prior_low = float(np.sum(np.where(fin, 0.5 * N[:-1] * (Qlow - x - np.log(s2[1:L])), 0.0)))
         S = float(sol.action[0]) + prior_low
-        cache.update(x=x.copy(), kern=kern, sol=sol, uL=uL)
+        cache.update(x=x.copy(), kern=kern, sol=sol, uL=uL, S=S, grad=np.zeros(0))
         if L == 1:
             return S, np.zeros(0)
         # B_L = ½(A⁻¹ − ααᵀ) in the eigenbasis of C' (A = uL σ_1² C' + T I)
@@ -264,6 +263,7 @@ def solve_layerwise(
             inner = float(np.einsum("ij,ij->", Bl, Ks[l]))
             grad[l - 1] = (0.5 * N[l - 1] * (Qlow[l - 1] - 1.0) if fin[l - 1] else 0.0) + inner
             Badj = scales[l - 1] * Bl
+        cache["grad"] = grad
         return S, grad
 
     if L == 1 or np.all(~np.isfinite(N[:-1])):
@@ -281,12 +281,17 @@ def solve_layerwise(
             S, g = evaluate(x)
             return S, g[free] / (0.5 * N[free])  # scale: per-width gradient
 
-        z, n_it = _quasi_newton(fun, np.zeros(free.size), gtol, maxiter)
+        # start: the top layer at Q_<L = 1, then the homogeneous-map relation N_l(Q_l − 1) = G
+        # shared by all layers (exact for linear/ReLU) for the lower ones
+        evaluate(np.zeros(L - 1))
+        G_top = N[-1] * (cache["uL"] / s2[-1] - 1.0)
+        z0 = np.log(np.maximum(1.0 + G_top / N[free], 1e-3))
+        z, n_it = _quasi_newton(fun, z0, gtol, maxiter, h0=np.exp(z0))
         x = np.zeros(L - 1)
         x[free] = z
         if not np.array_equal(cache["x"], x):
             evaluate(x)
-        S, g = fun(z)
+        S, g = cache["S"], cache["grad"][free] / (0.5 * N[free])
         gnorm = float(np.max(np.abs(g), initial=0.0))
         conv = bool(gnorm < 1e3 * gtol) and bool(cache["sol"].converged[0])
     sol = cache["sol"]

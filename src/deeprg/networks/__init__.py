@@ -5,7 +5,7 @@ W_l has shape (C, N_l, N_{l−1}) and the readout a has shape (C, N_L). The netw
 
     h_l = W_l x_{l−1}/√N_{l−1},   x_l = φ(h_l),   f(x) = a·x_L/√N_L,
 
-with φ the identity ("linear") or ReLU, standard 1/√N scaling, one output. Priors are
+with φ the identity ("linear"), ReLU or erf, standard 1/√N scaling, one output. Priors are
 N(0, σ_l²) per entry (σ_{L+1}² for a), energy E = ½Σ_μ(f(x^μ) − y^μ)² and the Gibbs posterior
 ∝ exp(−E/T − Σ_l ‖W_l‖²/(2σ_l²)). Forward and backward passes are batched matrix products over
 chains and data (no Python loop over chains or data points; the loop over layers is over L).
@@ -20,7 +20,7 @@ import numpy as np
 
 from deeprg.errors import check_choice, check_int, per_layer
 
-ACTIVATIONS = ("linear", "relu")
+ACTIVATIONS = ("linear", "relu", "erf")
 Params = tuple[np.ndarray, ...]
 
 
@@ -73,13 +73,30 @@ def init_params(net: Network, n_chains: int, rng) -> Params:
 
 def forward(net: Network, params: Params, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Outputs f of shape (C, n) and the layer activations [x_0, x_1, ..., x_L] (each (C, n, N_l))."""
+    f, xs, _ = _forward(net, params, X)
+    return f, xs
+
+
+def _forward(
+    net: Network, params: Params, X: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """f, activations and (for erf) the φ'(h) of every hidden layer (empty list otherwise)."""
+    from scipy.special import erf
+
     xs = [np.broadcast_to(X, (params[0].shape[0], *X.shape))]
+    dphi: list[np.ndarray] = []
     for l in range(net.L):
         h = np.matmul(xs[-1], params[l].transpose(0, 2, 1))
         h *= 1.0 / np.sqrt(net.dims[l])
-        xs.append(h if net.activation == "linear" else np.maximum(h, 0.0, out=h))
+        if net.activation == "linear":
+            xs.append(h)
+        elif net.activation == "relu":
+            xs.append(np.maximum(h, 0.0, out=h))
+        else:
+            dphi.append((2.0 / np.sqrt(np.pi)) * np.exp(-h * h))
+            xs.append(erf(h))
     f = np.matmul(xs[-1], params[-1][:, :, None])[..., 0] / np.sqrt(net.dims[-1])
-    return f, xs
+    return f, xs, dphi
 
 
 def potential_and_grad(
@@ -87,9 +104,10 @@ def potential_and_grad(
 ) -> tuple[np.ndarray, Params, np.ndarray]:
     """Φ(θ) = E/T + Σ‖W_l‖²/(2σ_l²) per chain, its gradient, and the training outputs f.
 
-    Exact backpropagation through the batched network; ReLU derivative 1[h > 0].
+    Exact backpropagation through the batched network; ReLU derivative 1[h > 0], erf
+    derivative (2/√π) exp(−h²).
     """
-    f, xs = forward(net, params, X)
+    f, xs, dphi = _forward(net, params, X)
     r = f - y[None, :]  # (C, P)
     E = 0.5 * np.sum(r**2, axis=1)
     grads: list[np.ndarray] = [np.empty(0)] * (net.L + 1)
@@ -98,6 +116,8 @@ def potential_and_grad(
     for l in range(net.L - 1, -1, -1):
         if net.activation == "relu":
             delta *= xs[l + 1] > 0
+        elif net.activation == "erf":
+            delta *= dphi[l]
         grads[l] = np.matmul(delta.transpose(0, 2, 1), xs[l])
         if l > 0:
             delta = np.matmul(delta, params[l])
