@@ -123,3 +123,22 @@ def test_anneal_cli_defaults_are_the_model(monkeypatch):
     with pytest.raises(SystemExit):
         main(["anneal"])
     assert seen["cfg"] == AnnealConfig()
+
+
+def test_replica_cli_and_sweep_come_from_the_replica_models(monkeypatch):
+    from deeprg.cli import main
+    from deeprg.perceptron.replica.config import ReplicaConfig, ReplicaPointConfig
+
+    with pytest.raises(InputError, match=r"rsb 1\|2 is implemented for scenario random"):
+        ReplicaConfig(rsb=1, scenario="teacher")
+    with pytest.raises(InputError, match="alpha must be <= 400"):
+        ReplicaConfig(rsb=1, alpha="1:1000:log3")
+    assert ReplicaConfig(alpha="1,2.5").alphas == [1.0, 2.5]
+    with pytest.raises(SystemExit) as exc:
+        main(["replica", "--closure", "B", "--scenario", "teacher"])
+    assert exc.value.code == 2
+    exp = get_experiment("replica")
+    assert exp.model is ReplicaPointConfig and exp.params["alpha"].default is REQUIRED
+    shared = set(field_specs(ReplicaConfig)) & set(field_specs(ReplicaPointConfig)) - {"alpha"}
+    for k in shared:  # one source of defaults for the CLI and the sweep
+        assert field_specs(ReplicaConfig)[k].default == exp.params[k].default

@@ -8,7 +8,7 @@ import typer
 
 from deeprg.cli.app import app
 from deeprg.cli.models import model_command
-from deeprg.perceptron.montecarlo.anneal import AnnealConfig
+from deeprg.perceptron.montecarlo.config import AnnealConfig
 
 
 @app.command()

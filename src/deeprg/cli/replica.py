@@ -7,48 +7,16 @@ from pathlib import Path
 import typer
 
 from deeprg.cli.app import app
+from deeprg.cli.models import model_command
+from deeprg.perceptron.replica.config import ReplicaConfig, parse_alpha
 
-
-def parse_alpha(text: str) -> list[float]:
-    """'a:b:logN' / 'a:b:linN' grids, a comma list, or one value."""
-    import numpy as np
-
-    from deeprg.cli.app import parse_floats
-    from deeprg.errors import InputError
-
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) != 3 or not (parts[2].startswith("log") or parts[2].startswith("lin")):
-            raise InputError(
-                f"--alpha grid must look like 1:2000:log200 or 1:10:lin10, got {text!r}"
-            )
-        try:
-            a, b, n = float(parts[0]), float(parts[1]), int(parts[2][3:])
-        except ValueError:
-            raise InputError(f"--alpha grid must look like 1:2000:log200, got {text!r}") from None
-        if not (0 < a < b) or n < 2:
-            raise InputError(f"--alpha grid needs 0 < start < stop and >= 2 points, got {text!r}")
-        return list(np.geomspace(a, b, n) if parts[2].startswith("log") else np.linspace(a, b, n))
-    vals = parse_floats("--alpha", text)
-    if not vals or any(v <= 0 for v in vals):
-        raise InputError(f"--alpha values must be > 0, got {text!r}")
-    return vals
-
-
-RSB_ALPHA_MAX = 400.0  # k-RSB validated range (docs/replica.md)
+__all__ = ["parse_alpha", "replica"]
 
 
 @app.command()
+@model_command(ReplicaConfig)
 def replica(
-    L: int = typer.Option(10, "--L", help="Number of weight layers (neuron layers 0..L)."),
-    alpha: str = typer.Option("1:2000:log200", "--alpha", help="α = M/c: value, list or a:b:logN."),
-    scenario: str = typer.Option("random", "--scenario", help="random|teacher."),
-    closure: str = typer.Option("A", "--closure", help="A (triple product) | B (cavity)."),
-    rsb: int = typer.Option(0, "--rsb", help="RSB steps: 0 (RS), 1 or 2 (random, closure A)."),
-    margin: float = typer.Option(0.0, "--margin", help="Gap margin κ >= 0 (random scenario)."),
-    field: float = typer.Option(
-        0.0, "--field", help="Teacher only: symmetry-breaking side channel h_b on hidden layers."
-    ),
+    config: ReplicaConfig,
     out: Path | None = typer.Option(
         None,
         "--out",
@@ -57,46 +25,17 @@ def replica(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Solve the layered replica theory along an α grid (continuation): RS or k-RSB."""
-    from deeprg.errors import InputError, check_choice, check_int, check_positive
-    from deeprg.perceptron.replica import CLOSURES, SCENARIOS, path_dataset, solve_path
+    from deeprg.perceptron.replica import path_dataset, solve_path
     from deeprg.results import check_writable, to_json, write_dataset
 
-    check_int("--L", L)
-    check_choice("--scenario", scenario, SCENARIOS)
-    check_choice("--closure", closure, CLOSURES)
-    check_int("--rsb", rsb, minimum=0, maximum=2)
-    check_positive("--margin", margin, allow_zero=True)
-    check_positive("--field", field, allow_zero=True)
-    if rsb and (scenario != "random" or closure != "A"):
-        raise InputError(
-            "--rsb 1|2 is implemented for --scenario random --closure A (teacher–student is RS "
-            "by the Nishimori symmetry)"
-        )
-    if closure == "B" and scenario == "teacher":
-        raise InputError("--closure B is implemented for --scenario random only (spec §3.7)")
-    if field and scenario != "teacher":
-        raise InputError("--field is for --scenario teacher only")
-    alphas = parse_alpha(alpha)
+    c = config
+    alphas = c.alphas
     if out is not None:
         check_writable(out, what="--out")
-    if rsb and max(alphas) > RSB_ALPHA_MAX:
-        raise InputError(
-            f"--rsb 1|2: alpha must be <= {RSB_ALPHA_MAX:g} (beyond, the breakpoint equation drives "
-            f"the boundary layers to q = 1, see docs/replica.md); got max {max(alphas):g}"
-        )
-    cfg = {
-        "L": L,
-        "alpha": alphas,
-        "scenario": scenario,
-        "closure": closure,
-        "rsb": rsb,
-        "margin": margin,
-        "field": field,
-    }
-    if rsb:
+    if c.rsb:
         from deeprg.perceptron.replica import rsb_dataset, rsb_path
 
-        rsols = rsb_path(L, alphas, rsb, margin=margin)
+        rsols = rsb_path(c.L, alphas, c.rsb, margin=c.margin)
         ds = rsb_dataset(rsols)
         obj = {
             "alpha": [s.alpha for s in rsols],
@@ -119,8 +58,10 @@ def replica(
         ]
         sols_all: list = list(rsols)
     else:
-        kw = {"field": field} if field else {}
-        sols = solve_path(L, alphas, scenario=scenario, closure=closure, margin=margin, **kw)
+        kw = {"field": c.field} if c.field else {}
+        sols = solve_path(
+            c.L, alphas, scenario=c.scenario, closure=c.closure, margin=c.margin, **kw
+        )
         ds = path_dataset(sols)
         obj = {
             "alpha": [s.alpha for s in sols],
@@ -131,7 +72,7 @@ def replica(
             "residual": [s.residual for s in sols],
             "f": [_f(s) for s in sols],
         }
-        if scenario == "teacher":
+        if c.scenario == "teacher":
             obj["eps_g"] = [s.eps_g for s in sols]
         lines = [
             f"alpha={s.alpha:10.4g}  q={' '.join(f'{v:.3f}' for v in s.q)}  "
@@ -141,13 +82,13 @@ def replica(
         ]
         sols_all = list(sols)
     if out is not None:
-        write_dataset(ds, out, config=cfg)
+        write_dataset(ds, out, config=c.to_dict() | {"alphas": alphas})
     if json_out:
         typer.echo(to_json(obj))
         return
     for line in lines:
         typer.echo(line)
-    typer.echo(_summary(sols_all, L, margin, scenario))
+    typer.echo(_summary(sols_all, c.L, c.margin, c.scenario))
 
 
 def _f(sol) -> float | None:

@@ -12,7 +12,6 @@ from deeprg.config import Config
 from deeprg.errors import InputError
 
 P_DEFAULT, P_TEST_DEFAULT = 60, 1000  # built-in data sets
-_COUNT = {"cli_count": True}  # CLI: counts may be written 1e9 (reaches the memory check)
 
 
 class DataConfig(Config):
@@ -33,14 +32,14 @@ class DataConfig(Config):
         ge=1,
         description=f"Training examples (built-in data: default {P_DEFAULT}; with train: the "
         "first P rows of the file, default all).",
-        json_schema_extra=_COUNT,
+        json_schema_extra={"cli_count": True},
     )
     P_test: int | None = Field(
         None,
         ge=1,
         description=f"Test examples (built-in data: default {P_TEST_DEFAULT}; with test: the "
         "first P_test rows of the file, default all).",
-        json_schema_extra=_COUNT,
+        json_schema_extra={"cli_count": True},
     )
     N0: int | None = Field(None, ge=1, description="Input dimension (teacher/template).")
     seed: int = Field(0, ge=0, description="Seed (data draw and any sampling).")

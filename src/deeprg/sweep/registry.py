@@ -224,48 +224,44 @@ def bpkr_point(
     return {k: rep[k] for k in keys} | {"u": rep["u"]}
 
 
-@register_point(
+def _replica_model() -> Any:
+    from deeprg.perceptron.replica.config import ReplicaPointConfig
+
+    return ReplicaPointConfig
+
+
+@register_model(
     "replica",
-    {
-        "L": (int, REQUIRED, ">=1"),
-        "alpha": (float, REQUIRED, ">0"),
-        "scenario": (str, "random", ("random", "teacher")),
-        "closure": (str, "A", ("A", "B")),
-        "margin": (float, 0.0, ">=0"),
-        "path_from": (float, 1.0, ">0"),
-        "path_points": (int, 12, ">=1"),
-    },
-    "RS layered replica theory at one alpha, reached by continuation over path_points log-spaced "
-    "alphas from min(path_from, alpha) (as deeprg replica's default 1:...:log grid): "
-    "q (layers 0..L), Q (1..L), f, converged, eps_g (teacher)",
+    _replica_model(),
+    "layered replica theory at one alpha, reached by continuation over path_points log-spaced "
+    "alphas from min(path_from, alpha) (ReplicaPointConfig; rsb 1|2 for k-RSB): q (layers "
+    "0..L), Q (1..L), f, converged, status, residual, eps_g (teacher)",
     result_dims={"q": LAYER, "Q": WLAYER},
 )
-def replica_point(
-    L: int,
-    alpha: float,
-    scenario: str,
-    closure: str,
-    margin: float,
-    path_from: float = 1.0,
-    path_points: int = 12,
-) -> dict[str, Any]:
-    """deep-perceptron-networks.md §3 RS solution through ``solve_path`` (each point is
+def replica_point(config: Any) -> dict[str, Any]:
+    """deep-perceptron-networks.md §3 through ``solve_path`` / ``rsb_path`` (each point is
     self-contained: the continuation runs inside the point)."""
-    import numpy as np
+    from deeprg.perceptron.replica import rsb_path, solve_path
 
-    from deeprg.perceptron.replica import solve_path
-
-    path = np.geomspace(min(path_from, alpha), alpha, path_points)
-    sol = solve_path(L, path, scenario=scenario, closure=closure, margin=margin)[-1]
+    c = config
+    if c.rsb:
+        sol = rsb_path(c.L, c.path, c.rsb, margin=c.margin)[-1]
+        q, Q = sol.q[:, -1], sol.Q[:, -1]
+    else:
+        kw = {"field": c.field} if c.field else {}
+        sol = solve_path(
+            c.L, c.path, scenario=c.scenario, closure=c.closure, margin=c.margin, **kw
+        )[-1]
+        q, Q = sol.q, sol.Q
     out = {
-        "q": sol.q.tolist(),
-        "Q": sol.Q.tolist(),
+        "q": q.tolist(),
+        "Q": Q.tolist(),
         "f": sol.f if sol.status != "unsat" else None,  # no free entropy beyond capacity
         "converged": sol.converged,
         "status": sol.status,
         "residual": sol.residual,
     }
-    if sol.eps_g is not None:
+    if getattr(sol, "eps_g", None) is not None:
         out["eps_g"] = sol.eps_g
     return out
 

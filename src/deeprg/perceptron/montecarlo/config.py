@@ -120,3 +120,60 @@ class MCConfig(Config):
         if self.pt_n == 1:
             return np.array([self.T])
         return np.geomspace(self.T, self.pt_T_max, self.pt_n)
+
+
+class AnnealConfig(Config):
+    """Population annealing in α (L counts weight layers; α = M/c, c the fan-in)."""
+
+    L: int = Field(3, ge=1, description="Weight layers (neuron layers 0..L).")
+    N: int = Field(64, ge=1, description="Hidden width.")
+    N_in: int | None = Field(None, ge=1, description="Input width (default N).")
+    N_out: int | None = Field(None, ge=1, description="Output width (default N).")
+    c: int | None = Field(
+        8, ge=2, description="Inputs per unit (sparse random c-regular graph); None = dense."
+    )
+    alpha_max: float = Field(10.0, gt=0, description="Final α = M/c.")
+    scenario: Literal["random", "teacher"] = Field(
+        "teacher", description="Random I/O or teacher-student data."
+    )
+    kappa: float = Field(0.0, ge=0, description="Margin κ of every gap.")
+    population: int = Field(1000, ge=2, description="Population size R.")
+    sweeps: int = Field(1, ge=0, description="Sweeps of every network at each beta step.")
+    ess_floor: float = Field(
+        0.5, gt=0, lt=1, description="Smallest effective population fraction per beta step."
+    )
+    max_steps: int = Field(400, ge=1, description="Most beta steps for one pattern.")
+    theta_max: float = Field(0.5, gt=0, le=3.2, description="Largest rotation angle.")
+    n_alpha: int = Field(10, ge=1, description="Measurement points (overlaps) along α.")
+    pairs: int = Field(32, ge=1, description="Network pairs for the replica overlaps.")
+    seed: int = Field(0, ge=0, description="Seed of the instance (graph, data, teacher).")
+    run: int = Field(
+        0, ge=0, description="Seed of the population (independent runs, one instance)."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> AnnealConfig:
+        fan_max = int(self.widths[:-1].min())
+        if self.c is not None and self.c > fan_max:
+            raise InputError(f"c must be <= {fan_max} (the widths it reads), got {self.c}")
+        if self.M < 1:
+            raise InputError(f"alpha_max * c must give at least one pattern, got {self.M}")
+        from deeprg.errors import check_memory
+
+        n = float(self.population) * (self.L + 1) * float(self.widths.max()) * self.M
+        check_memory(f"population (R = {self.population}, M = {self.M})", n * 9 + 8 * n)
+        return self
+
+    @property
+    def widths(self) -> np.ndarray:
+        w = [self.N_in or self.N] + [self.N] * (self.L - 1) + [self.N_out or self.N]
+        return np.asarray(w, dtype=np.int64)
+
+    @property
+    def fan(self) -> int:
+        """Fan-in of the first weight layer (α = M / fan)."""
+        return self.c if self.c is not None else int(self.widths[0])
+
+    @property
+    def M(self) -> int:
+        return round(self.alpha_max * self.fan)

@@ -30,33 +30,55 @@ Stable API (used by the Monte Carlo comparisons and the sweeps)::
     eps_g_forward(Q, q_test0=1.0) -> float
 """
 
-from deeprg.perceptron.replica.chain import CLOSURES, SCENARIOS, Chain
-from deeprg.perceptron.replica.datasets import path_dataset, rsb_dataset
-from deeprg.perceptron.replica.factors import GapConstraint, IsingNeurons, SphericalWeights
-from deeprg.perceptron.replica.replicon import Replicon, rs_replicon
-from deeprg.perceptron.replica.rs import (
-    STATUSES,
-    RSSolution,
-    eps_g_forward,
-    gardner_capacity,
-    jacobian,
-    solve_path,
-    solve_rs,
-    stability_margin,
-)
-from deeprg.perceptron.replica.rsb import RSBSolution, rsb_path, solve_breakpoints, solve_rsb
-from deeprg.perceptron.replica.transitions import (
-    LiquidThresholds,
-    Thresholds,
-    front_position,
-    front_thresholds,
-    liquid_thresholds,
-    solid_thickness,
-)
+import importlib
+from typing import Any
+
+_WHERE = {
+    "CLOSURES": "chain",
+    "SCENARIOS": "chain",
+    "Chain": "chain",
+    "path_dataset": "datasets",
+    "rsb_dataset": "datasets",
+    "GapConstraint": "factors",
+    "IsingNeurons": "factors",
+    "SphericalWeights": "factors",
+    "Replicon": "replicon",
+    "rs_replicon": "replicon",
+    "STATUSES": "rs",
+    "RSSolution": "rs",
+    "eps_g_forward": "rs",
+    "gardner_capacity": "rs",
+    "jacobian": "rs",
+    "solve_path": "rs",
+    "solve_rs": "rs",
+    "stability_margin": "rs",
+    "RSBSolution": "rsb",
+    "rsb_path": "rsb",
+    "solve_breakpoints": "rsb",
+    "solve_rsb": "rsb",
+    "LiquidThresholds": "transitions",
+    "Thresholds": "transitions",
+    "front_position": "transitions",
+    "front_thresholds": "transitions",
+    "liquid_thresholds": "transitions",
+    "solid_thickness": "transitions",
+    "ReplicaConfig": "config",
+    "ReplicaPointConfig": "config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy imports: the configuration models load without the quadrature tables."""
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def rs_map(L, alphas, **kw):
     """RS continuation over ``alphas`` as an xarray Dataset with dims (alpha, layer)."""
+    from deeprg.perceptron.replica.datasets import path_dataset
+    from deeprg.perceptron.replica.rs import solve_path
+
     return path_dataset(solve_path(L, alphas, **kw))
 
 
