@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -207,116 +208,151 @@ def _overlaps(cfg, wr, Jp, Sp, teacher, S_teacher, family, m, rng):
     return np.mean(qs, 0), np.mean(Qs, 0)
 
 
+@dataclass
+class _Population:
+    """R networks on the first patterns of one instance (arrays indexed by network first)."""
+
+    cfg: AnnealConfig
+    wr: Wiring
+    J: np.ndarray
+    S: np.ndarray
+    h: np.ndarray
+    family: np.ndarray
+    rng: np.random.Generator
+    work: tuple
+
+    @classmethod
+    def from_prior(cls, cfg: AnnealConfig, wr: Wiring, S0, SL) -> _Population:
+        rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 1, cfg.run]))
+        R, M, L, nmax = cfg.population, cfg.M, cfg.L, int(wr.w.max())
+        S = np.zeros((R, L + 1, nmax, M), dtype=np.int8)
+        S[:, 0, : wr.w[0]] = S0.T
+        S[:, L, : wr.w[L]] = SL.T
+        J = random_weights(wr, rng, R)
+        h = np.zeros((R, L, nmax, M))
+        return cls(cfg, wr, J, S, h, np.arange(R), rng, _work(wr, M))
+
+    def sweeps(self, m: int, beta: float, counts: np.ndarray) -> None:
+        """cfg.sweeps sweeps of every network, hard on the first m patterns (and soft on
+        pattern m at ``beta`` >= 0)."""
+        c, wr = self.cfg, self.wr
+        if c.sweeps:
+            th = np.full(c.L, c.theta_max)
+            _population_sweeps(self.J, self.S, self.h, m, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk,
+                               wr.rs, c.kappa, th, c.sweeps, self.rng, counts, self.work, beta)  # fmt: skip
+
+    def resample(self, weights: np.ndarray, m: int) -> None:
+        _resample(_systematic(weights, self.rng), self.J, self.S, self.h, (self.family,), m)
+
+    def add_pattern(self, mu: int, counts: np.ndarray) -> tuple[float, int]:
+        """Anneal pattern mu in (log V increment, beta steps) — see the module docstring."""
+        c, wr = self.cfg, self.wr
+        _add_pattern(self.J, self.S, self.h, wr.w, wr.fan, wr.conn, mu)
+        E = np.zeros(c.population, dtype=np.int64)
+        beta, dlogv = 0.0, 0.0
+        for step in range(c.max_steps + 1):
+            _soft_energy(self.S, self.h, wr.w, mu, c.kappa, E)
+            solved = E == 0
+            if solved.mean() >= c.ess_floor or step == c.max_steps:
+                if not solved.any():
+                    raise InputError(
+                        f"population extinct at alpha = {(mu + 1) / c.fan:.3g}: raise "
+                        f"--population or --sweeps, or lower --ess-floor (R = {c.population})"
+                    )
+                self.resample(solved.astype(float), mu + 1)  # beta -> infinity
+                self.sweeps(mu + 1, -1.0, counts)  # equilibrate on every pattern so far
+                return dlogv + np.log(solved.mean()), step
+            db = _next_step(E.astype(float), c.ess_floor)
+            wts = np.exp(-db * (E - E.min()))
+            dlogv += np.log(wts.mean()) - db * E.min()
+            self.resample(wts, mu + 1)
+            beta += db
+            self.sweeps(mu, beta, counts)
+        raise AssertionError("unreachable")
+
+    def families(self) -> tuple[int, float]:
+        sizes = np.bincount(self.family).astype(float)
+        return int(np.count_nonzero(sizes)), float(self.cfg.population**2 / np.sum(sizes**2))
+
+
+def _teacher_state(wr: Wiring, teacher: np.ndarray, S0, SL) -> np.ndarray:
+    """The teacher's neurons on every pattern (S[l, i, mu])."""
+    L, nmax, M = wr.L, int(wr.w.max()), S0.shape[0]
+    S = np.zeros((L + 1, nmax, M), dtype=np.int8)
+    S[0, : wr.w[0]], S[L, : wr.w[L]] = S0.T, SL.T
+    _forward(teacher, S, np.zeros((L, nmax, M)), wr.w, wr.fan, wr.conn)
+    return S
+
+
 def anneal(
     cfg: AnnealConfig, *, progress: Callable[[int, int], None] | None = None
 ):  # -> xarray.Dataset
     """Run population annealing from α = 0 to ``cfg.alpha_max``; returns an xarray Dataset with
     dims ``alpha`` (every pattern count m = 1..M, α = m/c), ``layer`` (0..L) and ``wlayer``
-    (1..L): ``log_volume`` per weight, ``families``, ``R_eff``, and at the measurement points
-    ``q``, ``Q`` (NaN elsewhere) and the sampler's ``acceptance`` per weight layer."""
+    (1..L): ``log_volume`` per weight, ``families``, ``R_eff``, ``beta_steps``, and at the
+    measurement points ``q``, ``Q`` (NaN elsewhere); ``acceptance`` per weight layer."""
+    t0 = time.perf_counter()
+    wr, S0, SL, teacher = instance(cfg)
+    pop = _Population.from_prior(cfg, wr, S0, SL)
+    S_teacher = None if teacher is None else _teacher_state(wr, teacher, S0, SL)
+    M, L = cfg.M, cfg.L
+    out = {k: np.zeros(M) for k in ("log_volume", "R_eff")}
+    out |= {k: np.zeros(M, dtype=np.int64) for k in ("families", "beta_steps")}
+    out |= {"q": np.full((M, L + 1), np.nan), "Q": np.full((M, L), np.nan)}
+    out["acceptance"] = np.full((M, L), np.nan)
+    measure = set(np.unique(np.round(np.linspace(1, M, cfg.n_alpha)).astype(int)).tolist())
+    total = 0.0
+    for mu in range(M):
+        counts = np.zeros((L, 2), dtype=np.int64)
+        dlogv, out["beta_steps"][mu] = pop.add_pattern(mu, counts)
+        total += dlogv
+        out["log_volume"][mu] = total / wr.n_weights
+        out["families"][mu], out["R_eff"][mu] = pop.families()
+        att = counts[:, 0]
+        out["acceptance"][mu] = np.where(att > 0, counts[:, 1] / np.maximum(att, 1), np.nan)
+        if mu + 1 in measure:
+            out["q"][mu], out["Q"][mu] = _overlaps(
+                cfg, wr, pop.J, pop.S, teacher, S_teacher, pop.family, mu + 1, pop.rng
+            )
+        if progress is not None:
+            progress(mu + 1, M)
+    ds = _dataset(cfg, out, teacher is not None)
+    ds.attrs["elapsed_s"] = time.perf_counter() - t0
+    return ds
+
+
+def _dataset(cfg: AnnealConfig, out: dict[str, np.ndarray], with_teacher: bool):
+    """The annotated Dataset of an annealing run."""
     import xarray as xr
 
     from deeprg.identity import identity
     from deeprg.schema import COORDS, annotate, var
 
-    t0 = time.perf_counter()
-    wr, S0, SL, teacher = instance(cfg)
-    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 1, cfg.run]))
-    R, M, L, Nmax = cfg.population, cfg.M, cfg.L, int(cfg.widths.max())
-    Jp = random_weights(wr, rng, R)
-    Sp = np.zeros((R, L + 1, Nmax, M), dtype=np.int8)
-    Sp[:, 0, : wr.w[0]] = S0.T
-    Sp[:, L, : wr.w[L]] = SL.T
-    hp = np.zeros((R, L, Nmax, M))
-    S_teacher = None
-    if teacher is not None:
-        S_teacher = np.zeros((L + 1, Nmax, M), dtype=np.int8)
-        S_teacher[0, : wr.w[0]], S_teacher[L, : wr.w[L]] = S0.T, SL.T
-        _forward(teacher, S_teacher, np.zeros((L, Nmax, M)), wr.w, wr.fan, wr.conn)
-    family = np.arange(R)
-    work = _work(wr, M)
-    th = np.full(L, cfg.theta_max)
-    logv = np.zeros(M)
-    fams, reff = np.zeros(M, dtype=np.int64), np.zeros(M)
-    measure = set(np.unique(np.round(np.linspace(1, M, cfg.n_alpha)).astype(int)).tolist())
-    q = np.full((M, L + 1), np.nan)
-    Q = np.full((M, L), np.nan)
-    acc = np.full((M, L), np.nan)
-    total = 0.0
-    E = np.zeros(R, dtype=np.int64)
-    steps = np.zeros(M, dtype=np.int64)
-    for mu in range(M):
-        _add_pattern(Jp, Sp, hp, wr.w, wr.fan, wr.conn, mu)
-        beta = 0.0
-        counts = np.zeros((L, 2), dtype=np.int64)
-        for step in range(cfg.max_steps + 1):
-            _soft_energy(Sp, hp, wr.w, mu, cfg.kappa, E)
-            solved = E == 0
-            if solved.mean() >= cfg.ess_floor or step == cfg.max_steps:
-                if not solved.any():
-                    raise InputError(
-                        f"population extinct at alpha = {(mu + 1) / cfg.fan:.3g}: raise "
-                        f"--population or --sweeps, or lower --ess-floor (R = {R})"
-                    )
-                total += np.log(solved.mean())  # beta -> infinity: remove the rest
-                _resample(_systematic(solved.astype(float), rng), Jp, Sp, hp, (family,), mu + 1)
-                break
-            db = _next_step(E.astype(float), cfg.ess_floor)
-            wts = np.exp(-db * (E - E.min()))
-            total += np.log(wts.mean()) - db * E.min()
-            _resample(_systematic(wts, rng), Jp, Sp, hp, (family,), mu + 1)
-            beta += db
-            if cfg.sweeps:
-                _population_sweeps(Jp, Sp, hp, mu, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
-                                   cfg.kappa, th, cfg.sweeps, rng, counts, work, beta)  # fmt: skip
-        if cfg.sweeps:  # equilibrate on the solutions of every pattern so far
-            _population_sweeps(Jp, Sp, hp, mu + 1, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk, wr.rs,
-                               cfg.kappa, th, cfg.sweeps, rng, counts, work, -1.0)  # fmt: skip
-        steps[mu] = step
-        logv[mu] = total / wr.n_weights
-        sizes = np.bincount(family)
-        fams[mu], reff[mu] = np.count_nonzero(sizes), R**2 / np.sum(sizes.astype(float) ** 2)
-        acc[mu] = np.where(counts[:, 0] > 0, counts[:, 1] / np.maximum(counts[:, 0], 1), np.nan)
-        if mu + 1 in measure:
-            q[mu], Q[mu] = _overlaps(cfg, wr, Jp, Sp, teacher, S_teacher, family, mu + 1, rng)
-        if progress is not None:
-            progress(mu + 1, M)
-    alpha = np.arange(1, M + 1) / cfg.fan
+    dims = {"q": ("alpha", "layer"), "Q": ("alpha", "wlayer"), "acceptance": ("alpha", "wlayer")}
     ds = xr.Dataset(
-        {
-            "log_volume": ("alpha", logv),
-            "families": ("alpha", fams),
-            "R_eff": ("alpha", reff),
-            "beta_steps": ("alpha", steps),
-            "q": (("alpha", "layer"), q),
-            "Q": (("alpha", "wlayer"), Q),
-            "acceptance": (("alpha", "wlayer"), acc),
-        },
-        coords={"alpha": alpha, "layer": np.arange(L + 1), "wlayer": np.arange(1, L + 1)},
-    )
-    what = "student-teacher" if teacher is not None else "replica (different families)"
-    annotate(
-        ds,
-        COORDS
-        | {
-            "log_volume": var(
-                "log Gardner volume per weight",
-                "sum of log surviving fractions / number of weights: ln[V(alpha)/V(0)] per weight",
-            ),
-            "families": var("surviving families", "distinct ancestors (at alpha = 0) present"),
-            "R_eff": var("effective population size", "R^2 / sum of squared family sizes"),
-            "beta_steps": var("annealing steps", "beta steps used to add the pattern"),
-            "q": var(
-                f"{what} neuron overlap", "gauge-matched, population mean (NaN: not measured)"
-            ),
-            "Q": var(
-                f"{what} weight overlap", "gauge-matched, population mean (NaN: not measured)"
-            ),
-            "acceptance": var("rotation acceptance", "sweeps while adding the pattern, per layer"),
+        {k: (dims.get(k, ("alpha",)), v) for k, v in out.items()},
+        coords={
+            "alpha": np.arange(1, cfg.M + 1) / cfg.fan,
+            "layer": np.arange(cfg.L + 1),
+            "wlayer": np.arange(1, cfg.L + 1),
         },
     )
+    what = "student-teacher" if with_teacher else "replica (different families)"
+    measured = "gauge-matched, population mean (NaN: not measured)"
+    table = {
+        "log_volume": var(
+            "log Gardner volume per weight",
+            "sum of log reweighting factors / number of weights: ln[V(alpha)/V(0)] per weight",
+        ),
+        "families": var("surviving families", "distinct ancestors (at alpha = 0) present"),
+        "R_eff": var("effective population size", "R^2 / sum of squared family sizes"),
+        "beta_steps": var("annealing steps", "beta steps used to add the pattern"),
+        "q": var(f"{what} neuron overlap", measured),
+        "Q": var(f"{what} weight overlap", measured),
+        "acceptance": var("rotation acceptance", "sweeps while adding the pattern, per layer"),
+    }
+    annotate(ds, COORDS | table)
     ds.attrs.update(identity(cfg.to_dict()))
-    ds.attrs["elapsed_s"] = time.perf_counter() - t0
     return ds
 
 

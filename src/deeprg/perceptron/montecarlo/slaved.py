@@ -247,12 +247,77 @@ def _metropolis(dE, beta, rng):
     return dE <= 0 or rng.random() < np.exp(-beta * dE)
 
 
+@njit(cache=True, inline="always")
+def _log_flip(log_s, n_log, l, i, mu):
+    ns = n_log[1]
+    log_s[ns, 0], log_s[ns, 1], log_s[ns, 2] = l, i, mu
+    n_log[1] = ns + 1
+
+
+@njit(cache=True, inline="always")
+def _output_move(S, hi, buf, M, kappa, i, soft, beta, rng):
+    """Accept/reject a move of output unit i (only its own gaps change) and apply it."""
+    L = S.shape[0] - 1
+    St = S[L, i]
+    for mu in range(M):
+        if St[mu] * buf[mu] < kappa:
+            return False
+    if soft:
+        dE = int(St[M] * buf[M] < kappa) - int(St[M] * hi[M] < kappa)
+        if not _metropolis(dE, beta, rng):
+            return False
+    Mt = M + 1 if soft else M
+    hi[:Mt] = buf[:Mt]
+    return True
+
+
+@njit(cache=True, inline="always")
+def _hidden_move(J, S, h, M, fan, rptr, rk, rs, kappa, l, i, buf, old, work, soft, beta, rng):
+    """Apply the new fields of hidden unit i of layer l, follow every sign change down its
+    cone; accept iff every hard gap stays >= κ (and the soft pattern passes Metropolis), else
+    restore everything."""
+    stack, log_h, log_s, n_log = work
+    hi = h[l - 1, i]
+    for mu in range(M):
+        if abs(buf[mu]) < kappa:
+            return False
+    Mt = M + 1 if soft else M
+    old[:Mt] = hi[:Mt]
+    hi[:Mt] = buf[:Mt]
+    Si = S[l, i]
+    n_log[0], n_log[1] = 0, 0
+    ok = True
+    for mu in range(M):
+        sg = 1 if buf[mu] >= 0.0 else -1
+        if sg != Si[mu]:  # the neuron flips: follow its cone downstream
+            Si[mu] = sg
+            _log_flip(log_s, n_log, l, i, mu)
+            if not _cascade(
+                S, h, J, fan, rptr, rk, rs, kappa, mu, l, i, stack, log_h, log_s, n_log
+            ):
+                ok = False
+                break
+    if ok and soft:
+        dE = int(abs(buf[M]) < kappa) - int(abs(old[M]) < kappa)
+        sg = 1 if buf[M] >= 0.0 else -1
+        if sg != Si[M]:
+            Si[M] = sg
+            _log_flip(log_s, n_log, l, i, M)
+            dE += _cascade_soft(
+                S, h, J, fan, rptr, rk, rs, kappa, M, l, i, stack, log_h, log_s, n_log
+            )
+        ok = _metropolis(dE, beta, rng)
+    if not ok:
+        _undo(S, h, log_h, log_s, n_log)
+        hi[:Mt] = old[:Mt]
+    return ok
+
+
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 def _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, old, work, beta, rng):
     """Rotate (J_ia, J_ib) of unit i in layer l by theta; accept iff all gaps of the first M
     patterns stay >= κ. With ``beta >= 0`` pattern M is *soft*: its violated gaps E cost
     exp(−beta E), and the move is also subject to the Metropolis rule for that cost."""
-    stack, log_h, log_s, n_log = work
     L = J.shape[0]
     soft = beta >= 0.0
     Mt = M + 1 if soft else M
@@ -263,55 +328,15 @@ def _move(J, S, h, M, fan, conn, rptr, rk, rs, kappa, l, i, a, b, theta, buf, ol
     Sa, Sb, hi = S[l - 1, conn[l - 1, i, a]], S[l - 1, conn[l - 1, i, b]], h[l - 1, i]
     for mu in range(Mt):  # new fields of the moved unit
         buf[mu] = hi[mu] + da * Sa[mu] + db * Sb[mu]
-    if l == L:  # an output unit: only its own gaps change
-        St = S[L, i]
-        for mu in range(M):
-            if St[mu] * buf[mu] < kappa:
-                return False
-        if soft:
-            dE = int(St[M] * buf[M] < kappa) - int(St[M] * hi[M] < kappa)
-            if not _metropolis(dE, beta, rng):
-                return False
-        hi[:Mt] = buf[:Mt]
+    if l == L:
+        ok = _output_move(S, hi, buf, M, kappa, i, soft, beta, rng)
     else:
-        for mu in range(M):
-            if abs(buf[mu]) < kappa:
-                return False
-        old[:Mt] = hi[:Mt]
-        hi[:Mt] = buf[:Mt]
-        Si = S[l, i]
-        n_log[0], n_log[1] = 0, 0
-        for mu in range(M):
-            sg = 1 if buf[mu] >= 0.0 else -1
-            if sg != Si[mu]:  # the neuron flips: follow its cone downstream
-                Si[mu] = sg
-                ns = n_log[1]
-                log_s[ns, 0], log_s[ns, 1], log_s[ns, 2] = l, i, mu
-                n_log[1] = ns + 1
-                ok = _cascade(
-                    S, h, J, fan, rptr, rk, rs, kappa, mu, l, i, stack, log_h, log_s, n_log
-                )
-                if not ok:
-                    _undo(S, h, log_h, log_s, n_log)
-                    hi[:Mt] = old[:Mt]
-                    return False
-        if soft:
-            dE = int(abs(buf[M]) < kappa) - int(abs(old[M]) < kappa)
-            sg = 1 if buf[M] >= 0.0 else -1
-            if sg != Si[M]:
-                Si[M] = sg
-                ns = n_log[1]
-                log_s[ns, 0], log_s[ns, 1], log_s[ns, 2] = l, i, M
-                n_log[1] = ns + 1
-                dE += _cascade_soft(
-                    S, h, J, fan, rptr, rk, rs, kappa, M, l, i, stack, log_h, log_s, n_log
-                )
-            if not _metropolis(dE, beta, rng):
-                _undo(S, h, log_h, log_s, n_log)
-                hi[:Mt] = old[:Mt]
-                return False
-    J[l - 1, i, a], J[l - 1, i, b] = ja * c - jb * s, ja * s + jb * c
-    return True
+        ok = _hidden_move(
+            J, S, h, M, fan, rptr, rk, rs, kappa, l, i, buf, old, work, soft, beta, rng
+        )
+    if ok:
+        J[l - 1, i, a], J[l - 1, i, b] = ja * c - jb * s, ja * s + jb * c
+    return ok
 
 
 @njit(cache=True)
