@@ -17,7 +17,6 @@ from deeprg.perceptron.montecarlo import engine as eng
 def make(cfg, seed=0):
     rng = np.random.default_rng(seed)
     S0, SL = random_patterns(cfg.M, list(cfg.widths), rng)
-    eng.seed_numba(seed)
     return init_state(cfg, S0, SL, rng)
 
 
@@ -45,6 +44,7 @@ def test_cached_fields_and_incremental_energy(move):
         0 if move == "pcn" else 1,
         steps,
         counts,
+        rng=np.random.default_rng(0),
     )
     np.testing.assert_allclose(st.h, eng.compute_fields(st.S, st.J, cfg.widths), atol=1e-12)
     assert total_energy(st, cfg) - E0 == pytest.approx(dH, abs=1e-9)
@@ -60,14 +60,17 @@ def test_single_move_energy_differences():
     st = make(cfg, seed=3)
     w = cfg.widths
     buf = np.zeros(cfg.M)
+    rng = np.random.default_rng(3)
     for _ in range(50):
         E0 = total_energy(st, cfg)
         ok, d = eng.flip_attempt(
-            st.S, st.J, st.h, w, 1, 2, 3, 0.0, 0.0, 1.0
+            st.S, st.J, st.h, w, 1, 2, 3, 0.0, 0.0, 1.0, rng=rng
         )  # beta = 0: always accept
         assert ok and total_energy(st, cfg) - E0 == pytest.approx(d, abs=1e-10)
         E0 = total_energy(st, cfg)
-        ok, d = eng.weight_attempt(st.S, st.J, st.h, w, 2, 1, 4, 0.0, 0.0, 1.0, 1, 0.5, buf)
+        ok, d = eng.weight_attempt(
+            st.S, st.J, st.h, w, 2, 1, 4, 0.0, 0.0, 1.0, 1, 0.5, buf, rng=rng
+        )
         assert ok and total_energy(st, cfg) - E0 == pytest.approx(d, abs=1e-10)
 
 
@@ -75,9 +78,11 @@ def test_pcn_leaves_standard_normal_invariant_and_rotation_preserves_norms():
     cfg = MCConfig(L=2, N=20, alpha=1.0)
     st = make(cfg, seed=1)
     counts = np.zeros(4, dtype=np.int64)
+    rng = np.random.default_rng(1)
     eng.mc_sweeps(
-        st.S, st.J, st.h, cfg.widths, 200, 0.0, 0.0, 1.0, eng.MOVE_PCN, np.full(2, 0.5), counts
-    )
+        st.S, st.J, st.h, cfg.widths, 200, 0.0, 0.0, 1.0, eng.MOVE_PCN, np.full(2, 0.5), counts,
+        rng=rng,
+    )  # fmt: skip
     J = st.J[:, :20, :20].ravel()
     n = J.size  # 800 entries, ~independent after 200 steps at r = 0.5
     assert abs(J.mean()) < 4 / np.sqrt(n)
@@ -86,8 +91,9 @@ def test_pcn_leaves_standard_normal_invariant_and_rotation_preserves_norms():
     st = make(cfg, seed=2)
     norms = np.linalg.norm(st.J, axis=2)
     eng.mc_sweeps(
-        st.S, st.J, st.h, cfg.widths, 50, 2.0, 0.0, 1.0, eng.MOVE_ROTATION, np.full(2, 0.5), counts
-    )
+        st.S, st.J, st.h, cfg.widths, 50, 2.0, 0.0, 1.0, eng.MOVE_ROTATION, np.full(2, 0.5), counts,
+        rng=rng,
+    )  # fmt: skip
     np.testing.assert_allclose(np.linalg.norm(st.J, axis=2), norms, rtol=1e-12)
 
 
@@ -135,11 +141,13 @@ def sample_tiny(beta, n_samp=20_000, every=2, burn=200, seed=11):
     w = TINY.widths
     counts = np.zeros(4, dtype=np.int64)
     steps = np.full(2, TINY.r)
-    eng.seed_numba(seed)
-    eng.mc_sweeps(st.S, st.J, st.h, w, burn, beta, 0.0, 1.0, eng.MOVE_PCN, steps, counts)
+    rng = np.random.default_rng(seed)
+    eng.mc_sweeps(st.S, st.J, st.h, w, burn, beta, 0.0, 1.0, eng.MOVE_PCN, steps, counts, rng=rng)
     trace = np.empty((n_samp, len(OBS_NAMES)))
     for k in range(n_samp):
-        eng.mc_sweeps(st.S, st.J, st.h, w, every, beta, 0.0, 1.0, eng.MOVE_PCN, steps, counts)
+        eng.mc_sweeps(
+            st.S, st.J, st.h, w, every, beta, 0.0, 1.0, eng.MOVE_PCN, steps, counts, rng=rng
+        )
         H = eng.layer_energies(st.S, st.h, w, 0.0, 1.0)[0].sum()
         trace[k] = tiny_observables(st.S, st.J, H)
     return trace

@@ -27,7 +27,6 @@ def make(cfg, seed=0):
     rng = np.random.default_rng(seed)
     g = make_graph(cfg, rng)
     S0, SL = random_patterns(cfg.M, list(cfg.widths), rng)
-    eng.seed_numba(seed)
     return init_state(cfg, S0, SL, rng, g), g
 
 
@@ -71,6 +70,7 @@ def test_sparse_cached_fields_energy_and_graph_preserved(move):
         np.full(cfg.L, 0.5),
         counts,
         g,
+        rng=np.random.default_rng(1),
     )
     np.testing.assert_allclose(st.h, eng.compute_fields(st.S, st.J, w, g), atol=1e-12)
     assert energy(st, cfg, g) - E0 == pytest.approx(dH, abs=1e-9)
@@ -91,7 +91,6 @@ def test_sparse_path_with_c_equal_n_is_the_dense_dynamics():
     b = a.copy()
     gs = eng._build(w, [np.tile(np.arange(w[l - 1]), (w[l], 1)) for l in range(1, 4)], True)
     for st, g in ((a, gd), (b, gs)):
-        eng.seed_numba(5)
         eng.mc_sweeps(
             st.S,
             st.J,
@@ -105,6 +104,7 @@ def test_sparse_path_with_c_equal_n_is_the_dense_dynamics():
             np.full(3, 0.3),
             np.zeros(4, dtype=np.int64),
             g,
+            rng=np.random.default_rng(5),
         )
     np.testing.assert_array_equal(a.S, b.S)
     np.testing.assert_array_equal(a.J, b.J)
@@ -127,26 +127,22 @@ def sample_tiny_pt(beta_scale=1.0, n_samp=20_000, burn=200):
     """Trace of the T = 1 member's observables (mc_reference.OBS_NAMES) in a 4-temperature
     ladder up to T = 4; ``beta_scale`` multiplies every β of the ladder (1: the right sampler).
     Returns (trace, swap counts)."""
-    from deeprg.perceptron.montecarlo.run import _advance
+    from deeprg.perceptron.montecarlo import Dynamics, Ensemble, Model
 
     PT_CFG.validate()
     w = PT_CFG.widths
-    ens = [make(PT_CFG, seed=7)[0] for _ in range(4)]
+    ens = Ensemble([make(PT_CFG, seed=7)[0] for _ in range(4)])
     betas = beta_scale / PT_CFG.temperatures
-    g = eng.dense_graph(w)
-    counts = np.zeros(4, dtype=np.int64)
-    swaps = np.zeros((3, 3), dtype=np.int64)
+    dyn = Dynamics.init(PT_CFG, Model.from_config(PT_CFG, eng.dense_graph(w)))
     rng = np.random.default_rng(3)
-    eng.seed_numba(13)
-    steps = np.full(2, PT_CFG.r)
-    _advance(ens, burn, PT_CFG, w, g, betas, eng.MOVE_PCN, steps, counts, swaps, rng)
+    dyn.step(ens, burn, betas, rng)
     trace = np.empty((n_samp, len(OBS_NAMES)))
     for k in range(n_samp):
-        _advance(ens, 2, PT_CFG, w, g, betas, eng.MOVE_PCN, steps, counts, swaps, rng)
-        st = ens[0]
+        dyn.step(ens, 2, betas, rng)
+        st = ens.host
         H = eng.layer_energies(st.S, st.h, w, 0.0, 1.0)[0].sum()
         trace[k] = tiny_observables(st.S, st.J, H)
-    return trace, swaps
+    return trace, dyn.swaps.counts
 
 
 @functools.cache
@@ -238,7 +234,7 @@ def test_ultrametric_statistic_on_known_geometries():
 
 def _gauge_and_permute(st, w, rng, permute=True):
     """Random gauge flips (and permutations) of every hidden layer (exact symmetries, §2.4)."""
-    from deeprg.perceptron.montecarlo.run import State
+    from deeprg.perceptron.montecarlo import State
 
     S, J = st.S.copy(), st.J.copy()
     L = J.shape[0]
@@ -281,11 +277,11 @@ def test_split_runs_continue_the_same_stream_so_aging_shares_the_host_history():
     a, g = make(cfg, seed=3)
     b = a.copy()
     c = np.zeros(4, dtype=np.int64)
-    eng.seed_numba(21)
-    eng.mc_sweeps(a.S, a.J, a.h, w, 8, 2.5, 0.0, 1.0, 1, np.full(3, 0.3), c, g)
-    eng.seed_numba(21)
+    rng = np.random.default_rng(21)
+    eng.mc_sweeps(a.S, a.J, a.h, w, 8, 2.5, 0.0, 1.0, 1, np.full(3, 0.3), c, g, rng)
+    rng = np.random.default_rng(21)
     for n in (3, 5):
-        eng.mc_sweeps(b.S, b.J, b.h, w, n, 2.5, 0.0, 1.0, 1, np.full(3, 0.3), c, g)
+        eng.mc_sweeps(b.S, b.J, b.h, w, n, 2.5, 0.0, 1.0, 1, np.full(3, 0.3), c, g, rng)
     np.testing.assert_array_equal(a.S, b.S)
     np.testing.assert_array_equal(a.J, b.J)
 

@@ -1,6 +1,7 @@
 """Monte Carlo of deep perceptron networks (deep-perceptron-networks.md §5), Numba kernels.
 
-L counts weight layers (neuron layers 0..L, the boundaries clamped by the data).
+L counts weight layers (neuron layers 0..L, the boundaries clamped by the data). The engine is
+a composition (see ``run.py``): state, move kernels, protocol, observables, one driver.
 """
 
 import importlib
@@ -14,15 +15,23 @@ _WHERE = {
     "triangles": "analysis",
     "ultrametric_statistics": "analysis",
     "ultrametricity": "analysis",
-    "init_state": "run",
-    "invariant_overlaps": "run",
-    "make_graph": "run",
-    "overlaps": "run",
-    "relaxation_time": "run",
+    "Ensemble": "state",
+    "Model": "state",
+    "State": "state",
+    "init_state": "state",
+    "make_graph": "graph",
+    "Observable": "observables",
+    "OBSERVABLES": "observables",
+    "invariant_overlaps": "observables",
+    "overlaps": "observables",
+    "Protocol": "protocol",
+    "Dynamics": "moves",
+    "nishimori": "dataset",
+    "relaxation_time": "dataset",
+    "summary": "dataset",
+    "simulate_sample": "sample",
     "run_aging": "run",
     "run_mc": "run",
-    "simulate_sample": "run",
-    "summary": "run",
 }
 
 
@@ -34,12 +43,20 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "OBSERVABLES",
+    "Dynamics",
+    "Ensemble",
     "MCConfig",
+    "Model",
+    "Observable",
+    "Protocol",
+    "State",
     "classify_layers",
     "init_state",
     "invariant_overlaps",
     "make_graph",
     "matched_overlaps",
+    "nishimori",
     "overlap_histogram",
     "overlaps",
     "relaxation_time",

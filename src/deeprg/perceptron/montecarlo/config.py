@@ -22,6 +22,8 @@ class MCConfig(Config):
     histograms over pairs and the ultrametricity test). ``pt_n`` > 1 turns on parallel
     tempering: every clone is an ensemble at ``pt_n`` geometric temperatures from T to
     ``pt_T_max``, neighbours swapped every ``pt_every`` MC steps; observables are measured at T.
+    ``start="planted"`` (teacher scenario) starts every replica at the teacher: its weights and
+    its forward pass on the training inputs.
     ``T_anneal``: during the waiting time the temperature decreases geometrically from
     ``T_anneal`` to T (one MC step per temperature, final value T; simulated annealing before
     cloning), so the clones start from a better-relaxed configuration.
@@ -62,6 +64,11 @@ class MCConfig(Config):
     T_anneal: float | None = Field(
         None, gt=0, description="Anneal from this temperature to T during the waiting time."
     )
+    start: Literal["random", "planted"] = Field(
+        "random",
+        description="Initial state: random, or planted at the teacher (teacher scenario; an "
+        "exact posterior sample by the Nishimori property).",
+    )
 
     @model_validator(mode="after")
     def _cross_field(self) -> MCConfig:
@@ -82,6 +89,8 @@ class MCConfig(Config):
                 raise InputError(f"T_anneal must be > T = {self.T:g}, got {self.T_anneal:g}")
             if self.pt_n > 1:
                 raise InputError("T_anneal and parallel tempering (pt_n > 1) are exclusive")
+        if self.start == "planted" and self.scenario != "teacher":
+            raise InputError("start='planted' needs the teacher scenario (scenario='teacher')")
         if self.M < 1:
             raise InputError(f"alpha * c must give at least one pattern, got M = {self.M}")
         self._check_memory()

@@ -10,9 +10,7 @@ Arrays (padded to Nmax = max w):
     S[l, μ, i]   int8 ±1, layers 0 and L clamped (never moved)
     J[l−1, i, j] weights of layer l, dense storage (zero where j ∉ ∂i)
     h[l−1, μ, i] cached local fields of the units of layer l
-A :class:`Graph` holds the connectivity: ``conn[l−1, i, a]`` the a-th input of unit i of
-layer l, and the reverse lists ``rk[l−1, rptr[l−1, j]:rptr[l−1, j+1]]`` of the units of layer
-l that read unit j of layer l−1 (the gaps a flip of j changes).
+A :class:`~deeprg.perceptron.montecarlo.graph.Graph` holds the connectivity (``graph.py``).
 
 Energy (§2.5): H = Σ_{μ,l=1..L,i} V(r), V(r) = ε (r − κ)² θ(κ − r) (= ε r² θ(−r) at κ = 0).
 Moves (Metropolis, min(1, e^{−βΔH}); T = 0 accepts iff ΔH ≤ 0):
@@ -24,86 +22,46 @@ Moves (Metropolis, min(1, e^{−βΔH}); T = 0 accepts iff ΔH ≤ 0):
               each row's norm exactly (strict spherical ensemble); ΔH over the M gaps of unit i.
 One MC step = Σ_{l=1}^{L−1} w[l]·M flip attempts + Σ_l w[l]·fan[l−1] weight attempts (§5.1).
 
+Move kernels: ``_flip_sweep`` and ``_weight_sweep`` (one sweep of one kind of move each) are
+composed by ``_mc_steps`` into MC steps, in one compiled call per stretch of steps (the Python
+objects that configure them live in ``moves.py``). Every kernel takes a
+``numpy.random.Generator`` (Numba calls its bit generator directly): no global random state,
+so a run's randomness is exactly the state of the Generators it was given. Sites are drawn as
+⌊u·n⌋ from one uniform double (bias ≤ n/2⁵³), which is cheaper than a bounded integer draw.
+
 The fully connected flip loop reads a contiguous transposed copy of J and evaluates V without
 branches, so the downstream sum vectorizes (SIMD); the public functions are thin wrappers that
-build that copy and a dense :class:`Graph` when none is given.
+build that copy and a dense graph when none is given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numba import njit
 
-MOVE_PCN, MOVE_ROTATION = 0, 1
+from deeprg.perceptron.montecarlo.graph import Graph, _build, dense_graph, random_graph
+
+__all__ = [
+    "MOVES_BY_NAME",
+    "MOVE_NONE",
+    "MOVE_PCN",
+    "MOVE_ROTATION",
+    "Graph",
+    "_build",
+    "compute_fields",
+    "dense_graph",
+    "flip_attempt",
+    "flip_sweeps",
+    "layer_energies",
+    "mc_sweeps",
+    "random_graph",
+    "weight_attempt",
+]
+
+MOVE_NONE, MOVE_PCN, MOVE_ROTATION = -1, 0, 1
 MOVES_BY_NAME = {"pcn": MOVE_PCN, "rotation": MOVE_ROTATION}
 # reassociation (SIMD reductions) but no nnan/ninf: β = ∞ is a legitimate value (T = 0)
 _FM = {"reassoc", "contract", "nsz", "arcp"}
-
-
-@dataclass(frozen=True)
-class Graph:
-    """Connectivity of the L weight layers (see the module docstring)."""
-
-    fan: np.ndarray  # (L,) int64: inputs per unit of layer l (= c, or w[l−1] when dense)
-    conn: np.ndarray  # (L, Nmax, cmax) int64
-    rptr: np.ndarray  # (L, Nmax + 1) int64
-    rk: np.ndarray  # (L, Nmax · cmax) int64
-    sparse: bool
-
-    def mask(self, l: int, w: np.ndarray) -> np.ndarray:
-        """Boolean (w[l], w[l−1]) adjacency of weight layer l (1-based)."""
-        m = np.zeros((int(w[l]), int(w[l - 1])), dtype=bool)
-        f = int(self.fan[l - 1])
-        rows = np.repeat(np.arange(int(w[l])), f)
-        m[rows, self.conn[l - 1, : w[l], :f].ravel()] = True
-        return m
-
-
-def _build(w: np.ndarray, conns: list[np.ndarray], sparse: bool) -> Graph:
-    L = len(w) - 1
-    nmax = int(w.max())
-    cmax = max(c.shape[1] for c in conns)
-    fan = np.array([c.shape[1] for c in conns], dtype=np.int64)
-    conn = np.zeros((L, nmax, cmax), dtype=np.int64)
-    rptr = np.zeros((L, nmax + 1), dtype=np.int64)
-    rk = np.zeros((L, nmax * cmax), dtype=np.int64)
-    for l, c in enumerate(conns):
-        conn[l, : c.shape[0], : c.shape[1]] = c
-        # reverse lists: units of layer l+1 reading unit j of layer l, sorted by unit index
-        units = np.repeat(np.arange(c.shape[0]), c.shape[1])
-        order = np.lexsort((units, c.ravel()))
-        src = c.ravel()[order]
-        rk[l, : src.size] = units[order]
-        counts = np.bincount(src, minlength=int(w[l]))
-        rptr[l, 1 : int(w[l]) + 1] = np.cumsum(counts)
-        rptr[l, int(w[l]) + 1 :] = rptr[l, int(w[l])]
-    return Graph(fan, conn, rptr, rk, sparse)
-
-
-def dense_graph(w: np.ndarray) -> Graph:
-    """Fully connected layers (c = w[l−1], the simulations of the paper)."""
-    w = np.asarray(w, dtype=np.int64)
-    conns = [np.tile(np.arange(w[l - 1]), (w[l], 1)) for l in range(1, len(w))]
-    return _build(w, conns, sparse=False)
-
-
-def random_graph(w: np.ndarray, c: int, rng: np.random.Generator) -> Graph:
-    """Sparse random c-regular inputs: every unit of layer l reads c distinct units of layer
-    l−1 chosen uniformly (out-degrees are then Binomial, mean c·w[l]/w[l−1])."""
-    w = np.asarray(w, dtype=np.int64)
-    conns = [
-        np.sort(np.argsort(rng.random((w[l], w[l - 1])), axis=1)[:, :c], axis=1)
-        for l in range(1, len(w))
-    ]
-    return _build(w, conns, sparse=True)
-
-
-@njit(cache=True)
-def seed_numba(seed: int) -> None:
-    """Seed Numba's generator (per process/thread)."""
-    np.random.seed(seed)
 
 
 @njit(cache=True, inline="always", fastmath=_FM)
@@ -152,16 +110,22 @@ def layer_energies(S, h, w, kappa, eps):
 
 
 @njit(cache=True, inline="always")
-def _accept(dH: float, beta: float) -> bool:
+def _randint(rng, n):
+    """Uniform integer in [0, n) from one double (⌊u·n⌋ < n exactly for u < 1)."""
+    return np.int64(rng.random() * n)
+
+
+@njit(cache=True, inline="always")
+def _accept(dH: float, beta: float, rng) -> bool:
     if dH <= 0.0:
         return True
     if beta == np.inf:
         return False
-    return np.random.random() < np.exp(-beta * dH)
+    return rng.random() < np.exp(-beta * dH)
 
 
 @njit(cache=True, fastmath=_FM)
-def _flip(S, JT, h, w, fan, sparse, rptr, rk, l, mu, i, beta, kappa, eps):
+def _flip(S, JT, h, w, fan, sparse, rptr, rk, l, mu, i, beta, kappa, eps, rng):
     s = S[l, mu, i]
     r = s * h[l - 1, mu, i]
     dH = _V(-r, kappa, eps) - _V(r, kappa, eps)
@@ -179,7 +143,7 @@ def _flip(S, JT, h, w, fan, sparse, rptr, rk, l, mu, i, beta, kappa, eps):
             hk = hrow[k]
             sk = np.float64(srow[k])
             dH += _V(sk * (hk + coef * col[k]), kappa, eps) - _V(sk * hk, kappa, eps)
-    if _accept(dH, beta):
+    if _accept(dH, beta, rng):
         S[l, mu, i] = -s
         if sparse:
             for p in range(rptr[l, i], rptr[l, i + 1]):
@@ -193,22 +157,22 @@ def _flip(S, JT, h, w, fan, sparse, rptr, rk, l, mu, i, beta, kappa, eps):
 
 
 @njit(cache=True)
-def _weight(S, J, JT, h, w, fan, sparse, conn, l, i, a, beta, kappa, eps, move, step, buf):
+def _weight(S, J, JT, h, w, fan, sparse, conn, l, i, a, beta, kappa, eps, move, step, buf, rng):
     M = S.shape[1]
     inv = 1.0 / np.sqrt(fan[l - 1])
     j = conn[l - 1, i, a] if sparse else a
     old_j = J[l - 1, i, j]
     k = j
     if move == MOVE_PCN:
-        new_j = (old_j + step * np.random.normal()) / np.sqrt(1.0 + step * step)
+        new_j = (old_j + step * rng.standard_normal()) / np.sqrt(1.0 + step * step)
         dj, dk = new_j - old_j, 0.0
         old_k = 0.0
     else:
-        b = np.random.randint(0, fan[l - 1] - 1)
+        b = _randint(rng, fan[l - 1] - 1)
         if b >= a:
             b += 1
         k = conn[l - 1, i, b] if sparse else b
-        th = step * (2.0 * np.random.random() - 1.0)
+        th = step * (2.0 * rng.random() - 1.0)
         c, sn = np.cos(th), np.sin(th)
         old_k = J[l - 1, i, k]
         new_j = old_j * c - old_k * sn
@@ -221,7 +185,7 @@ def _weight(S, J, JT, h, w, fan, sparse, conn, l, i, a, beta, kappa, eps, move, 
         si = S[l, mu, i]
         buf[mu] = dh
         dH += _V(si * (hold + dh), kappa, eps) - _V(si * hold, kappa, eps)
-    if _accept(dH, beta):
+    if _accept(dH, beta, rng):
         J[l - 1, i, j] = old_j + dj
         JT[l - 1, j, i] = old_j + dj
         if move != MOVE_PCN:
@@ -234,82 +198,68 @@ def _weight(S, J, JT, h, w, fan, sparse, conn, l, i, a, beta, kappa, eps, move, 
 
 
 @njit(cache=True)
-def _sweeps(
-    S,
-    J,
-    JT,
-    h,
-    w,
-    fan,
-    sparse,
-    conn,
-    rptr,
-    rk,
-    n_steps,
-    beta,
-    kappa,
-    eps,
-    move,
-    steps,
-    counts,
-    flips_only,
-):
-    L = J.shape[0]
+def _flip_sweep(S, JT, h, w, fan, sparse, rptr, rk, beta, kappa, eps, counts, rng):
+    """One flip sweep: Σ_{l=1}^{L−1} w[l]·M attempts at random sites (a hidden layer is picked
+    with probability ∝ its number of neurons). Returns the summed ΔH."""
+    L = JT.shape[0]
     M = S.shape[1]
-    buf = np.zeros(M)
     n_flip = 0
     for l in range(1, L):
         n_flip += w[l] * M
+    total = 0.0
+    for _a in range(n_flip):
+        t = _randint(rng, n_flip)
+        l = 1
+        while t >= w[l] * M:
+            t -= w[l] * M
+            l += 1
+        ok, d = _flip(S, JT, h, w, fan, sparse, rptr, rk, l, t // w[l], t % w[l], beta, kappa,
+                      eps, rng)  # fmt: skip
+        counts[0] += 1
+        if ok:
+            counts[1] += 1
+        total += d
+    return total
+
+
+@njit(cache=True)
+def _weight_sweep(S, J, JT, h, w, fan, sparse, conn, beta, kappa, eps, move, steps, counts, buf,
+                  rng):  # fmt: skip
+    """One weight sweep: Σ_l w[l]·fan[l−1] attempts of ``move`` (pCN or rotation) at random
+    (row, input) slots; ``steps[l−1]`` is the move size of layer l. Returns the summed ΔH."""
+    L = J.shape[0]
     n_wt = 0
     for l in range(1, L + 1):
         n_wt += w[l] * fan[l - 1]
     total = 0.0
+    for _b in range(n_wt):
+        t = _randint(rng, n_wt)
+        l = 1
+        while t >= w[l] * fan[l - 1]:
+            t -= w[l] * fan[l - 1]
+            l += 1
+        ok, d = _weight(S, J, JT, h, w, fan, sparse, conn, l, t // fan[l - 1], t % fan[l - 1],
+                        beta, kappa, eps, move, steps[l - 1], buf, rng)  # fmt: skip
+        counts[2] += 1
+        if ok:
+            counts[3] += 1
+        total += d
+    return total
+
+
+@njit(cache=True)
+def _mc_steps(S, J, JT, h, w, fan, sparse, conn, rptr, rk, n_steps, beta, kappa, eps, flip, move,
+              steps, counts, rng):  # fmt: skip
+    """``n_steps`` MC steps, each a flip sweep (if ``flip``) then a weight sweep of ``move``
+    (unless MOVE_NONE). ``counts`` (4,): flip attempts, accepted, weight attempts, accepted."""
+    buf = np.zeros(S.shape[1])
+    total = 0.0
     for _ in range(n_steps):
-        for _a in range(n_flip):
-            # pick a hidden layer with probability ∝ its number of neurons
-            t = np.random.randint(0, n_flip)
-            l = 1
-            while t >= w[l] * M:
-                t -= w[l] * M
-                l += 1
-            ok, d = _flip(
-                S, JT, h, w, fan, sparse, rptr, rk, l, t // w[l], t % w[l], beta, kappa, eps
-            )
-            counts[0] += 1
-            if ok:
-                counts[1] += 1
-            total += d
-        if flips_only:
-            continue
-        for _b in range(n_wt):
-            t = np.random.randint(0, n_wt)
-            l = 1
-            while t >= w[l] * fan[l - 1]:
-                t -= w[l] * fan[l - 1]
-                l += 1
-            ok, d = _weight(
-                S,
-                J,
-                JT,
-                h,
-                w,
-                fan,
-                sparse,
-                conn,
-                l,
-                t // fan[l - 1],
-                t % fan[l - 1],
-                beta,
-                kappa,
-                eps,
-                move,
-                steps[l - 1],
-                buf,
-            )
-            counts[2] += 1
-            if ok:
-                counts[3] += 1
-            total += d
+        if flip:
+            total += _flip_sweep(S, JT, h, w, fan, sparse, rptr, rk, beta, kappa, eps, counts, rng)
+        if move != MOVE_NONE:
+            total += _weight_sweep(S, J, JT, h, w, fan, sparse, conn, beta, kappa, eps, move,
+                                   steps, counts, buf, rng)  # fmt: skip
     return total
 
 
@@ -317,58 +267,53 @@ def _transposed(J: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(J.transpose(0, 2, 1))
 
 
-def _run(S, J, h, w, n, beta, kappa, eps, move, steps, counts, graph, flips_only) -> float:
-    g = graph or dense_graph(w)
+def _rng(rng: np.random.Generator | None) -> np.random.Generator:
+    return np.random.default_rng() if rng is None else rng
+
+
+def run_steps(S, J, h, w, graph, n, beta, kappa, eps, flip, move, steps, counts, rng) -> float:
+    """``n`` MC steps in place with the given moves (the compiled composition); returns ΔH."""
     w = np.asarray(w, dtype=np.int64)
+    g = graph
     args = (g.fan, g.sparse, g.conn, g.rptr, g.rk, int(n), float(beta), float(kappa), float(eps))
     steps = np.asarray(steps, dtype=np.float64)
-    return _sweeps(S, J, _transposed(J), h, w, *args, int(move), steps, counts, flips_only)
+    return _mc_steps(S, J, _transposed(J), h, w, *args, bool(flip), int(move), steps, counts, rng)
 
 
-def mc_sweeps(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts, graph=None) -> float:
-    """Run ``n_steps`` MC steps in place (S, J, h updated). ``steps[l−1]`` is the move size of
-    layer l. ``counts`` (4,) accumulates (flip attempts, flips accepted, weight attempts,
-    accepted). Returns the total ΔH (for bookkeeping checks)."""
-    return _run(S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts, graph, False)
+def mc_sweeps(
+    S, J, h, w, n_steps, beta, kappa, eps, move, steps, counts, graph=None, rng=None
+) -> float:
+    """Run ``n_steps`` MC steps in place (S, J, h updated) with random numbers from ``rng`` (a
+    ``numpy.random.Generator``; None: a fresh one from OS entropy). ``steps[l−1]`` is the move
+    size of layer l. ``counts`` (4,) accumulates (flip attempts, flips accepted, weight
+    attempts, accepted). Returns the total ΔH (for bookkeeping checks)."""
+    g = graph or dense_graph(w)
+    return run_steps(S, J, h, w, g, n_steps, beta, kappa, eps, True, move, steps, counts, _rng(rng))
 
 
-def flip_sweeps(S, J, h, w, n_sweeps, beta, kappa, eps, graph=None) -> int:
+def flip_sweeps(S, J, h, w, n_sweeps, beta, kappa, eps, graph=None, rng=None) -> int:
     """Neuron-flip attempts only: ``n_sweeps`` × Σ_{l=1}^{L−1} w[l]·M random-site attempts
     (throughput measurements, neuron-only dynamics). Returns the accepted flips."""
     counts = np.zeros(4, dtype=np.int64)
-    _run(S, J, h, w, n_sweeps, beta, kappa, eps, 0, np.zeros(J.shape[0]), counts, graph, True)
+    g = graph or dense_graph(w)
+    run_steps(S, J, h, w, g, n_sweeps, beta, kappa, eps, True, MOVE_NONE, np.zeros(J.shape[0]),
+              counts, _rng(rng))  # fmt: skip
     return int(counts[1])
 
 
-def flip_attempt(S, J, h, w, l, mu, i, beta, kappa, eps, graph=None):
+def flip_attempt(S, J, h, w, l, mu, i, beta, kappa, eps, graph=None, rng=None):
     """One neuron-flip attempt at (l, μ, i); returns (accepted, ΔH). (Tests; the sweeps call
     the compiled kernel directly.)"""
     g = graph or dense_graph(w)
     w = np.asarray(w, dtype=np.int64)
-    return _flip(S, _transposed(J), h, w, g.fan, g.sparse, g.rptr, g.rk, l, mu, i, beta, kappa, eps)
+    JT = _transposed(J)
+    return _flip(S, JT, h, w, g.fan, g.sparse, g.rptr, g.rk, l, mu, i, beta, kappa, eps, _rng(rng))
 
 
-def weight_attempt(S, J, h, w, l, i, a, beta, kappa, eps, move, step, buf, graph=None):
+def weight_attempt(S, J, h, w, l, i, a, beta, kappa, eps, move, step, buf, graph=None, rng=None):
     """One weight move on row i of layer l at input slot a (pCN on J_ij, or a rotation of
     (J_ij, J_ik)); returns (accepted, ΔH)."""
     g = graph or dense_graph(w)
     w = np.asarray(w, dtype=np.int64)
-    return _weight(
-        S,
-        J,
-        _transposed(J),
-        h,
-        w,
-        g.fan,
-        g.sparse,
-        g.conn,
-        l,
-        i,
-        a,
-        beta,
-        kappa,
-        eps,
-        move,
-        step,
-        buf,
-    )
+    return _weight(S, J, _transposed(J), h, w, g.fan, g.sparse, g.conn, l, i, a, beta, kappa, eps,
+                   move, step, buf, _rng(rng))  # fmt: skip
