@@ -30,7 +30,17 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 
 
 # Command modules (each registers its commands on ``app`` when imported).
-_COMMAND_MODULES = ("anneal", "bpkr", "compare", "demo", "mc", "replica", "reproduce", "sweep")
+_COMMAND_MODULES = (
+    "anneal",
+    "bpkr",
+    "compare",
+    "demo",
+    "mc",
+    "plot",
+    "replica",
+    "reproduce",
+    "sweep",
+)
 
 
 def _load_commands() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from deeprg.data import DataSplit
+from deeprg.plotting import register_plot
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ def compare_dataset(cr: CompareResult):
         {"value": (("source", "observable"), vals), "sampler_se": ("observable", se)},
         coords={"source": sources, "observable": obs},
     )
+    ds.attrs["plot"] = "compare"
     return annotate(
         ds,
         {
@@ -225,10 +227,15 @@ def compare_dataset(cr: CompareResult):
 
 def plot_compare(cr: CompareResult, path: Path) -> Path:
     """Bar chart of the observables: theory modes vs sampler with error bars."""
+    return plot_compare_dataset(compare_dataset(cr), path)
+
+
+@register_plot("compare")
+def plot_compare_dataset(ds, path: Path) -> Path:
+    """The compare figure from its saved Dataset (``deeprg plot``)."""
     from deeprg.plotting import subplots
     from deeprg.results import atomic_path
 
-    ds = compare_dataset(cr)
     fig, ax = subplots(figsize=(7, 3.5))
     obs = list(ds["observable"].values)
     x = np.arange(len(obs))

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import Field
 
 from deeprg.config import Config
+from deeprg.plotting import register_plot
 
 
 class DemoConfig(Config):
@@ -118,6 +119,7 @@ def run_demo(
         "gibbs_rhat_max": var("largest R-hat", "rank-normalized split R-hat, worst observable"),
     }
     annotate(ds, table)
+    ds.attrs["plot"] = "demo"
     fig_path = None
     if out_dir is not None:
         out_dir = Path(out_dir)
@@ -165,6 +167,7 @@ def _simulate(split, cfg: dict[str, Any], seed: int, say: Callable[[str], None] 
     )
 
 
+@register_plot("demo")
 def plot_demo(ds: Any, path: Path) -> Path:
     """ε_g, bias² and variance vs width for each mode (one PNG)."""
     from deeprg.plotting import save_figure, subplots

@@ -353,6 +353,7 @@ def _dataset(cfg: AnnealConfig, out: dict[str, np.ndarray], with_teacher: bool):
     }
     annotate(ds, COORDS | table)
     ds.attrs.update(identity(cfg.to_dict()))
+    ds.attrs["plot"] = "anneal"  # deeprg plot FILE.nc
     return ds
 
 

@@ -127,6 +127,7 @@ def path_dataset(sols: Sequence[RSSolution]) -> xr.Dataset:
     ds.attrs.update(
         {"scenario": sols[0].scenario, "closure": sols[0].closure, "margin": sols[0].margin, "L": L}
     )
+    ds.attrs["plot"] = "replica"  # deeprg plot FILE.nc
     return annotate(ds)
 
 
@@ -157,4 +158,5 @@ def rsb_dataset(sols: Sequence[RSBSolution]) -> xr.Dataset:
     )
     ds.attrs.update({"scenario": "random", "closure": "A", "rsb": k, "L": L})
     ds.attrs["margin"] = sols[0].margin
+    ds.attrs["plot"] = "replica"  # deeprg plot FILE.nc (the top Parisi level)
     return annotate(ds)
