@@ -7,21 +7,8 @@ from pathlib import Path
 import typer
 
 from deeprg.cli.app import parse_floats, parse_ints
+from deeprg.cli.models import _count
 from deeprg.data.config import P_DEFAULT, P_TEST_DEFAULT  # noqa: F401  (bpkr's defaults)
-
-
-def _count(value: str | int) -> int:
-    """An integer count that may be written in float notation (``1e9``, ``2.5e4``)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise typer.BadParameter(f"{value!r} is not an integer") from None
-    if not v.is_integer():
-        raise typer.BadParameter(f"{value!r} is not an integer")
-    return int(v)
-
 
 DATA = typer.Option("teacher", "--data", help="Built-in data: teacher|template|digits|mnist.")
 DATA_PATH = typer.Option(

@@ -173,18 +173,11 @@ def run_compare(
         list(cfg.widths),
         cfg.sigma2_value,
         cfg.T,
-        activation=cfg.activation,
-        sampler=cfg.sampler,
-        chains=cfg.chains,
-        steps=cfg.steps,
-        warmup=cfg.warmup,
-        thin=cfg.thin,
-        eta=cfg.eta,
-        seed=cfg.seed,
         kernel_inputs=cfg.kernel_inputs,
         checkpoint=checkpoint,
         progress=progress,
         overwrite=overwrite,
+        **cfg.sampling_kwargs(),
     )
 
 

@@ -55,6 +55,11 @@ class SamplingConfig(DataConfig):
             )
         return self
 
+    def sampling_kwargs(self) -> dict[str, object]:
+        """The keyword arguments of :func:`deeprg.sampling.sample_posterior` / ``compare``."""
+        keys = ("activation", "sampler", "chains", "steps", "warmup", "thin", "eta", "seed")
+        return {k: getattr(self, k) for k in keys}
+
     @property
     def sigma2_value(self) -> float | list[float]:
         """sigma2 as the theory functions take it (one float, or one per layer)."""

@@ -312,15 +312,8 @@ def sampling_point(config: Any) -> dict[str, Any]:
         list(config.widths),
         config.sigma2_value,
         config.T,
-        activation=config.activation,
-        sampler=config.sampler,
-        chains=config.chains,
-        steps=config.steps,
-        warmup=config.warmup,
-        thin=config.thin,
-        eta=config.eta,
-        seed=config.seed,
         progress=False,
+        **config.sampling_kwargs(),
     )
     return {k: v for k, v in res.summary().items() if k != "sampler"}
 

@@ -160,56 +160,12 @@ def _violations(S, h, w, kappa):
 
 
 @njit(cache=True)
-def _cascade(S, h, J, fan, rptr, rk, rs, kappa, mu, l0, i0, stack, log_h, log_s, n_log):
-    """Propagate the flip of hidden neuron (l0, i0) of pattern mu forward; False as soon as a
-    gap drops below κ. Every change is logged: log_h rows (layer, unit, pattern, old h),
-    log_s rows (layer, unit, pattern); n_log = [n_h, n_s] counts them."""
-    L = J.shape[0]
-    stack[0, 0], stack[0, 1] = l0, i0
-    top = 1
-    while top > 0:
-        top -= 1
-        l, i = stack[top, 0], stack[top, 1]
-        s_new = S[l, i, mu]
-        inv = 1.0 / np.sqrt(fan[l])
-        for p in range(rptr[l, i], rptr[l, i + 1]):
-            k, a = rk[l, p], rs[l, p]
-            old = h[l, k, mu]
-            nh = n_log[0]
-            log_h[nh, 0], log_h[nh, 1], log_h[nh, 2], log_h[nh, 3] = l + 1, k, mu, old
-            n_log[0] = nh + 1
-            new = old + 2.0 * s_new * J[l, k, a] * inv
-            h[l, k, mu] = new
-            if l + 1 == L:
-                if S[L, k, mu] * new < kappa:
-                    return False
-            else:
-                if abs(new) < kappa:
-                    return False
-                sg = 1 if new >= 0.0 else -1
-                if sg != S[l + 1, k, mu]:
-                    S[l + 1, k, mu] = sg
-                    ns = n_log[1]
-                    log_s[ns, 0], log_s[ns, 1], log_s[ns, 2] = l + 1, k, mu
-                    n_log[1] = ns + 1
-                    stack[top, 0], stack[top, 1] = l + 1, k
-                    top += 1
-    return True
-
-
-@njit(cache=True)
-def _undo(S, h, log_h, log_s, n_log):
-    for t in range(n_log[0] - 1, -1, -1):
-        h[int(log_h[t, 0]) - 1, int(log_h[t, 1]), int(log_h[t, 2])] = log_h[t, 3]
-    for t in range(n_log[1] - 1, -1, -1):
-        l, k, mu = log_s[t, 0], log_s[t, 1], log_s[t, 2]
-        S[l, k, mu] = -S[l, k, mu]
-
-
-@njit(cache=True)
-def _cascade_soft(S, h, J, fan, rptr, rk, rs, kappa, mu, l0, i0, stack, log_h, log_s, n_log):
-    """Like :func:`_cascade` for the soft pattern mu: never rejects; returns the change of the
-    number of violated gaps of that pattern (hidden |h| < κ, output S_L h < κ)."""
+def _cascade(S, h, J, fan, rptr, rk, rs, kappa, mu, l0, i0, stack, log_h, log_s, n_log, soft):
+    """Propagate the flip of hidden neuron (l0, i0) of pattern mu forward through the units it
+    feeds. Hard pattern (``soft`` False): returns -1 as soon as a gap drops below κ, else 0.
+    Soft pattern: never stops; returns the change of the number of violated gaps of the pattern
+    (hidden |h| < κ, output S_L h < κ). Every change is logged: log_h rows (layer, unit,
+    pattern, old h), log_s rows (layer, unit, pattern); n_log = [n_h, n_s] counts them."""
     L = J.shape[0]
     stack[0, 0], stack[0, 1] = l0, i0
     top = 1
@@ -227,10 +183,14 @@ def _cascade_soft(S, h, J, fan, rptr, rk, rs, kappa, mu, l0, i0, stack, log_h, l
             n_log[0] = nh + 1
             new = old + 2.0 * s_new * J[l, k, a] * inv
             h[l, k, mu] = new
-            if l + 1 == L:
-                dE += int(S[L, k, mu] * new < kappa) - int(S[L, k, mu] * old < kappa)
-            else:
-                dE += int(abs(new) < kappa) - int(abs(old) < kappa)
+            out = l + 1 == L
+            bad_new = (S[L, k, mu] * new < kappa) if out else (abs(new) < kappa)
+            if bad_new and not soft:
+                return -1
+            if soft:
+                bad_old = (S[L, k, mu] * old < kappa) if out else (abs(old) < kappa)
+                dE += int(bad_new) - int(bad_old)
+            if not out:
                 sg = 1 if new >= 0.0 else -1
                 if sg != S[l + 1, k, mu]:
                     S[l + 1, k, mu] = sg
@@ -240,6 +200,15 @@ def _cascade_soft(S, h, J, fan, rptr, rk, rs, kappa, mu, l0, i0, stack, log_h, l
                     stack[top, 0], stack[top, 1] = l + 1, k
                     top += 1
     return dE
+
+
+@njit(cache=True)
+def _undo(S, h, log_h, log_s, n_log):
+    for t in range(n_log[0] - 1, -1, -1):
+        h[int(log_h[t, 0]) - 1, int(log_h[t, 1]), int(log_h[t, 2])] = log_h[t, 3]
+    for t in range(n_log[1] - 1, -1, -1):
+        l, k, mu = log_s[t, 0], log_s[t, 1], log_s[t, 2]
+        S[l, k, mu] = -S[l, k, mu]
 
 
 @njit(cache=True)
@@ -292,9 +261,8 @@ def _hidden_move(J, S, h, M, fan, rptr, rk, rs, kappa, l, i, buf, old, work, sof
         if sg != Si[mu]:  # the neuron flips: follow its cone downstream
             Si[mu] = sg
             _log_flip(log_s, n_log, l, i, mu)
-            if not _cascade(
-                S, h, J, fan, rptr, rk, rs, kappa, mu, l, i, stack, log_h, log_s, n_log
-            ):
+            work_args = (stack, log_h, log_s, n_log)
+            if _cascade(S, h, J, fan, rptr, rk, rs, kappa, mu, l, i, *work_args, False) < 0:
                 ok = False
                 break
     if ok and soft:
@@ -303,8 +271,8 @@ def _hidden_move(J, S, h, M, fan, rptr, rk, rs, kappa, l, i, buf, old, work, sof
         if sg != Si[M]:
             Si[M] = sg
             _log_flip(log_s, n_log, l, i, M)
-            dE += _cascade_soft(
-                S, h, J, fan, rptr, rk, rs, kappa, M, l, i, stack, log_h, log_s, n_log
+            dE += _cascade(
+                S, h, J, fan, rptr, rk, rs, kappa, M, l, i, stack, log_h, log_s, n_log, True
             )
         ok = _metropolis(dE, beta, rng)
     if not ok:
