@@ -25,53 +25,36 @@ def replica(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Solve the layered replica theory along an α grid (continuation): RS or k-RSB."""
-    from deeprg.perceptron.replica import path_dataset, solve_path
+    from deeprg.perceptron.replica.config import run_replica
     from deeprg.results import check_writable, to_json, write_dataset
 
     c = config
-    alphas = c.alphas
     if out is not None:
         check_writable(out, what="--out")
+    sols, ds = run_replica(c)
+    obj = {
+        "alpha": [s.alpha for s in sols],
+        "q": [(s.q[:, -1] if c.rsb else s.q).tolist() for s in sols],
+        "Q": [(s.Q[:, -1] if c.rsb else s.Q).tolist() for s in sols],
+        "converged": [s.converged for s in sols],
+        "status": [s.status for s in sols],
+        "residual": [s.residual for s in sols],
+        "f": [_f(s) for s in sols],
+    }
     if c.rsb:
-        from deeprg.perceptron.replica import rsb_dataset, rsb_path
-
-        rsols = rsb_path(c.L, alphas, c.rsb, margin=c.margin)
-        ds = rsb_dataset(rsols)
-        obj = {
-            "alpha": [s.alpha for s in rsols],
-            "q": [s.q[:, -1].tolist() for s in rsols],
-            "Q": [s.Q[:, -1].tolist() for s in rsols],
-            "converged": [s.converged for s in rsols],
-            "status": [s.status for s in rsols],
-            "residual": [s.residual for s in rsols],
-            "f": [_f(s) for s in rsols],
-            "x": [s.x.tolist() for s in rsols],
-            "q_levels": [s.q.tolist() for s in rsols],
-            "Q_levels": [s.Q.tolist() for s in rsols],
-            "levels": [s.levels.tolist() for s in rsols],
+        obj |= {
+            "x": [s.x.tolist() for s in sols],
+            "q_levels": [s.q.tolist() for s in sols],
+            "Q_levels": [s.Q.tolist() for s in sols],
+            "levels": [s.levels.tolist() for s in sols],
         }
         lines = [
             f"alpha={s.alpha:10.4g}  x={' '.join(f'{v:.3f}' for v in s.x)}  "
             f"q_max={' '.join(f'{v:.3f}' for v in s.q[:, -1])}  levels={s.levels.tolist()}  "
             f"status={s.status}"
-            for s in rsols
+            for s in sols
         ]
-        sols_all: list = list(rsols)
     else:
-        kw = {"field": c.field} if c.field else {}
-        sols = solve_path(
-            c.L, alphas, scenario=c.scenario, closure=c.closure, margin=c.margin, **kw
-        )
-        ds = path_dataset(sols)
-        obj = {
-            "alpha": [s.alpha for s in sols],
-            "q": [s.q.tolist() for s in sols],
-            "Q": [s.Q.tolist() for s in sols],
-            "converged": [s.converged for s in sols],
-            "status": [s.status for s in sols],
-            "residual": [s.residual for s in sols],
-            "f": [_f(s) for s in sols],
-        }
         if c.scenario == "teacher":
             obj["eps_g"] = [s.eps_g for s in sols]
         lines = [
@@ -80,7 +63,8 @@ def replica(
             + (f"  eps_g={s.eps_g:.4f}" if s.eps_g is not None else "")
             for s in sols
         ]
-        sols_all = list(sols)
+    sols_all = sols
+    alphas = c.alphas
     if out is not None:
         write_dataset(ds, out, config=c.to_dict() | {"alphas": alphas})
     if json_out:

@@ -100,3 +100,34 @@ class ReplicaPointConfig(ReplicaTheoryConfig):
     @property
     def path(self) -> np.ndarray:
         return np.geomspace(min(self.path_from, self.alpha), self.alpha, self.path_points)
+
+
+def run_replica(cfg: ReplicaConfig) -> tuple[list, object]:
+    """Solve ``cfg`` along its α grid: (the solutions, their Dataset with dims alpha, layer
+    0..L, wlayer 1..L and, for k-RSB, level). RS by continuation (:func:`solve_path`), k-RSB
+    by :func:`rsb_path`; the Dataset records ``cfg`` and its identity."""
+    from deeprg.identity import identity
+    from deeprg.perceptron.replica.datasets import path_dataset, rsb_dataset
+
+    if cfg.rsb:
+        from deeprg.perceptron.replica.rsb import rsb_path
+
+        sols: list = list(rsb_path(cfg.L, cfg.alphas, cfg.rsb, margin=cfg.margin))
+        ds = rsb_dataset(sols)
+    else:
+        from deeprg.perceptron.replica.rs import solve_path
+
+        kw = {"field": cfg.field} if cfg.field else {}
+        sols = list(
+            solve_path(
+                cfg.L,
+                cfg.alphas,
+                scenario=cfg.scenario,
+                closure=cfg.closure,
+                margin=cfg.margin,
+                **kw,
+            )
+        )
+        ds = path_dataset(sols)
+    ds.attrs.update(identity(cfg.to_dict()))
+    return sols, ds
