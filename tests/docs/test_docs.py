@@ -1,0 +1,31 @@
+"""The documentation stands alone: the site's front page is the README (links made relative to
+docs/), and no docstring or page refers to specification files outside the repository."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_as_index() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.replace("](docs/", "](").replace(
+        "[BENCHMARKS.md](BENCHMARKS.md)", "[Benchmarks](benchmarks.md)"
+    )
+
+
+def test_front_page_is_the_readme():
+    """Regenerate with: python -c 'from tests.docs.test_docs import *; write_index()'."""
+    assert (ROOT / "docs" / "index.md").read_text() == readme_as_index()
+
+
+def test_nothing_points_outside_the_repository():
+    bad = []
+    for p in [*(ROOT / "src").rglob("*.py"), *(ROOT / "docs").rglob("*.md"), ROOT / "README.md"]:
+        text = p.read_text()
+        if "shared/theory" in text or "../shared" in text:
+            bad.append(str(p.relative_to(ROOT)))
+    assert bad == [], bad
+
+
+def write_index() -> None:
+    (ROOT / "docs" / "index.md").write_text(readme_as_index())
