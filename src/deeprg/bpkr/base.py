@@ -1,4 +1,4 @@
-"""Base kernel in its eigenbasis, and the network architecture (bpkr.md §1.3, §2.8, §2.9, §2.11).
+"""Base kernel in its eigenbasis, and the network architecture (docs/theory/bpkr.md §1.3, §2.8, §2.9, §2.11).
 
 The BPKR solver never looks at the inputs directly. It needs the *spectrum* of the σ-free
 base kernel C = X X^T / N0 on the training set: its nonzero eigenvalues μ_k, the projections
@@ -252,11 +252,11 @@ def base_kernel(
     path: str = "auto",
     overwrite_gram: bool = False,
 ) -> BaseKernel:
-    """Decompose the σ-free base kernel once (bpkr.md §2.11 step 1).
+    """Decompose the σ-free base kernel once (docs/theory/bpkr.md §2.11 step 1).
 
     By default C = X X^T / N0 (deep linear network), decomposed in feature space when
     N0 < P (``path="auto"``; force with "kernel" or "feature"). Pass ``gram`` and ``cross_fn``
-    to plug another σ-free kernel shape (e.g. the ReLU NNGP kernel K_L^GP/σ^{2L}, bpkr.md
+    to plug another σ-free kernel shape (e.g. the ReLU NNGP kernel K_L^GP/σ^{2L}, docs/theory/bpkr.md
     §5.1; kernel path only). ``overwrite_gram=True`` lets the decomposition reuse the memory
     of ``gram`` (its contents are destroyed).
     """
@@ -290,7 +290,7 @@ def base_kernel(
 
 @dataclass(frozen=True)
 class Architecture:
-    """Deep network hyper-parameters (bpkr.md §1.1, §2.8).
+    """Deep network hyper-parameters (docs/theory/bpkr.md §1.1, §2.8).
 
     ``widths`` are N_1..N_L (L counts hidden layers, input side first; ``math.inf`` allowed for
     the GP limit); ``sigma2`` holds σ_1²..σ_{L+1}² (σ_{L+1}² is the readout's); ``T`` >= 0.
@@ -306,7 +306,7 @@ class Architecture:
 
     @property
     def gamma_shape(self) -> np.ndarray:
-        """Prior shape N_l/2 of u_l (bpkr.md §2.3)."""
+        """Prior shape N_l/2 of u_l (docs/theory/bpkr.md §2.3)."""
         return np.asarray(self.widths, dtype=np.float64) / 2.0
 
     @property

@@ -1,4 +1,4 @@
-"""Exact finite-width BPKR: the posterior as a scale mixture of GPs over U (bpkr.md §2.3).
+"""Exact finite-width BPKR: the posterior as a scale mixture of GPs over U (docs/theory/bpkr.md §2.3).
 
 At any finite width the prior of the training outputs is f ~ N(0, U K_0) with
 U = Π_l u_l and independent u_l ~ Gamma(shape N_l/2, scale 2σ_{l+1}²/N_l). Hence
@@ -176,7 +176,7 @@ def posterior_logU(
     n_out: int = 161,
     progress: Callable[[int, int], None] | None = None,
 ) -> ULogGrid:
-    """Exact posterior of s = log U (bpkr.md §2.3) by characteristic functions and quadrature.
+    """Exact posterior of s = log U (docs/theory/bpkr.md §2.3) by characteristic functions and quadrature.
 
     ``s_center`` is a guess of the posterior location (the saddle's log U is ideal).
     ``progress(done, total)`` is called after each of the L conditional-moment steps (each

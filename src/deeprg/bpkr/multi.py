@@ -257,7 +257,7 @@ class BPKRMultiFit:
         }
 
     def train_error(self) -> float:
-        """(1/(PD)) Σ_d ⟨‖f_d − y_d‖²⟩ on the training set (bpkr.md §3.3 per output)."""
+        """(1/(PD)) Σ_d ⟨‖f_d − y_d‖²⟩ on the training set (docs/theory/bpkr.md §3.3 per output)."""
         T = self.arch.T
         lam = self.kernel.evals * self.arch.sigma2[0]
         x = lam[:, None] * self.m[None, :]

@@ -1,4 +1,4 @@
-"""T → 0 closed forms and the phase structure of the depth effect (bpkr.md §2.6, §2.7, §2.9).
+"""T → 0 closed forms and the phase structure of the depth effect (docs/theory/bpkr.md §2.6, §2.7, §2.9).
 
 With r̃ = Y_∥ᵀ C⁺ Y_∥ / r (σ-free; C = XXᵀ/N0, r = rank C, Y_∥ the part of Y in its range) and
 r̄ = r̃/σ_1², the T = 0 saddle reads u_l/σ_{l+1}² = 1 − α_l + α_l r̄/U with α_l = r/N_l (§2.6,

@@ -1,4 +1,4 @@
-"""Predictor statistics of the renormalized GP and of its scale mixtures (bpkr.md §3, §4.2).
+"""Predictor statistics of the renormalized GP and of its scale mixtures (docs/theory/bpkr.md §3, §4.2).
 
 Given U, the posterior over functions is a GP with kernel U K_0 and noise T (§3.1). In the
 eigenbasis of the σ-free kernel C (K_0 = σ_1² C, V = U σ_1², B = V^T C(X, x)):
@@ -143,7 +143,7 @@ def layer_kernels(kern: BaseKernel, mix: Mixture, Z: np.ndarray) -> np.ndarray:
 
 
 def alignment(K: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Kernel–target alignment ⟨K, y y^T⟩_F / (‖K‖_F ‖y y^T‖_F) (bpkr.md §4.5); K may be (..., n, n)."""
+    """Kernel–target alignment ⟨K, y y^T⟩_F / (‖K‖_F ‖y y^T‖_F) (docs/theory/bpkr.md §4.5); K may be (..., n, n)."""
     y = np.asarray(y, dtype=np.float64).ravel()
     num = np.einsum("...ij,i,j->...", K, y, y)
     return num / (np.linalg.norm(K, axis=(-2, -1)) * (y @ y))

@@ -1,4 +1,4 @@
-"""BPKR ReLU heuristic (bpkr.md §5.1): the linear saddle equations on the ReLU NNGP kernel.
+"""BPKR ReLU heuristic (docs/theory/bpkr.md §5.1): the linear saddle equations on the ReLU NNGP kernel.
 
 The output GP kernel K_L^GP of a ReLU network is renormalized by the same scalars as in the
 linear theory, K_eff = (Π_l u_l/σ²_{l+1}) K_L^GP. Because the arc-cosine map is positively
@@ -37,7 +37,7 @@ def relu_gram(X: np.ndarray, depth: int) -> np.ndarray:
     for _ in range(depth):  # loop over layers, not data points
         for a in range(0, P, rows):  # blocks of rows: O(block) temporaries
             K[a : a + rows] = relu_map(K[a : a + rows], v[a : a + rows], v)
-        v = 0.5 * v  # ReLU halves the variance (bpkr.md §5.1 note)
+        v = 0.5 * v  # ReLU halves the variance (docs/theory/bpkr.md §5.1 note)
         np.fill_diagonal(K, v)
     return K
 

@@ -1,4 +1,4 @@
-"""BPKR saddle point, vectorized over many (widths, σ², T) points (bpkr.md §2.4, §2.8, §2.11).
+"""BPKR saddle point, vectorized over many (widths, σ², T) points (docs/theory/bpkr.md §2.4, §2.8, §2.11).
 
 In the eigenbasis of the σ-free base kernel C (eigenvalues μ_i, label projections ỹ_i) and with
 V = U σ_1² (so that U λ_i = V μ_i),
@@ -29,7 +29,7 @@ _CHUNK = 2_000_000  # max (points x eigenvalues) elements per vectorized G evalu
 def g_and_slope(
     kern: BaseKernel, V: np.ndarray, T: np.ndarray, *, slope: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact G(U) and dG/dlog U for arrays of V = U σ_1² and T (bpkr.md §2.4), chunked.
+    """Exact G(U) and dG/dlog U for arrays of V = U σ_1² and T (docs/theory/bpkr.md §2.4), chunked.
 
     Only the nonzero eigen-directions enter: null directions contribute nothing to G (§2.9).
     With x_k = V μ_k and f_k = x_k/(x_k + T): G = Σ ỹ_k² f_k/(x_k + T) − Σ f_k and
@@ -171,7 +171,7 @@ def solve_saddle(
     tol: float = 1e-10,
     with_action: bool = True,
 ) -> SaddleArrays:
-    """Solve the BPKR saddle for n points at once (bpkr.md §2.4, §2.11).
+    """Solve the BPKR saddle for n points at once (docs/theory/bpkr.md §2.4, §2.11).
 
     Parameters
     ----------

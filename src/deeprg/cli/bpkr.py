@@ -1,4 +1,4 @@
-"""``deeprg bpkr``: BPKR theory for a deep linear network on a data set (bpkr.md §2–4)."""
+"""``deeprg bpkr``: BPKR theory for a deep linear network on a data set (docs/theory/bpkr.md §2–4)."""
 
 from __future__ import annotations
 

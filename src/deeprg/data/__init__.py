@@ -1,4 +1,4 @@
-"""Data sets as plain arrays (bpkr.md §6.2, §7.1): rows are examples, X has shape (P, N0).
+"""Data sets as plain arrays (docs/theory/bpkr.md §6.2, §7.1): rows are examples, X has shape (P, N0).
 
 ``make_dataset(name, P=..., P_test=..., seed=...)`` returns a :class:`DataSplit`. Built-in:
 
@@ -64,7 +64,7 @@ def linear_teacher(
     test_labels: str = "clean",
     seed: int = 0,
 ) -> DataSplit:
-    """Linear teacher with Gaussian inputs and label noise (bpkr.md §6.2 item 2, §7.1)."""
+    """Linear teacher with Gaussian inputs and label noise (docs/theory/bpkr.md §6.2 item 2, §7.1)."""
     P, P_test, N0 = check_int("P", P), check_int("P_test", P_test), check_int("N0", N0)
     noise = check_positive("noise", noise, allow_zero=True)
     sigma_w = check_positive("sigma_w", sigma_w)
@@ -96,7 +96,7 @@ def template_model(
     labels: str = "teacher",
     seed: int = 0,
 ) -> DataSplit:
-    """Template model (bpkr.md §6.2 item 1; App. E of the paper as read by deepbays [S]).
+    """Template model (docs/theory/bpkr.md §6.2 item 1; App. E of the paper as read by deepbays [S]).
 
     P templates x^μ (N(0, I), or ±1 with ``inputs="binary"``) are the training inputs; a
     teacher w ~ N(0, σ_w² I) labels them, y = w·x/√N0 + σ_0 η. Test inputs are noisy copies

@@ -1,4 +1,4 @@
-"""±1 patterns for deep perceptron networks (deep-perceptron-networks.md §2.3).
+"""±1 patterns for deep perceptron networks (docs/theory/perceptron.md §2.3).
 
 - ``random_patterns``: inputs and outputs i.i.d. ±1, independent of each other;
 - ``teacher_network`` + ``teacher_data``: a teacher with spherical rows (|J_i|² = fan-in) and

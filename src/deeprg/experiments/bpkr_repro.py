@@ -1,11 +1,11 @@
-"""Reproductions of the BPKR paper's results (bpkr.md §6.4 R1–R6; issue 4).
+"""Reproductions of the BPKR paper's results (docs/theory/bpkr.md §6.4 R1–R6; issue 4).
 
 Each ``run(size, seed, out_dir)`` builds its configuration for ``size`` ("quick": minutes on
 2 cores; "full": publication statistics), computes the theory curves (saddle, exact finite
 width for linear networks, GP limit; amortized over one eigendecomposition) and sampler points
 with Monte Carlo error bars (blocked Gibbs for linear networks, MALA for ReLU), writes PNG and
 PDF figures and returns a labelled Dataset with an agreement summary (max |deviation| in MC
-standard errors). The paper's exact figure parameters are unknown (bpkr.md §6.3): the grids
+standard errors). The paper's exact figure parameters are unknown (docs/theory/bpkr.md §6.3): the grids
 below are the reproduction plan of §6.4.
 """
 
@@ -285,7 +285,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
-TEACHER = {"P": 60, "P_test": 500, "N0": 120}  # bpkr.md §7.1 recipe (500 test points)
+TEACHER = {"P": 60, "P_test": 500, "N0": 120}  # docs/theory/bpkr.md §7.1 recipe (500 test points)
 
 
 @register(

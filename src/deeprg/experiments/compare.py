@@ -1,4 +1,4 @@
-"""Theory versus simulation for one network and data set (issue 3, bpkr.md §7).
+"""Theory versus simulation for one network and data set (issue 3, docs/theory/bpkr.md §7).
 
 Runs the BPKR theory (saddle, exact finite width and GP limit for linear networks) and a
 posterior sampler of the actual finite network, and reports every observable side by side
@@ -246,7 +246,7 @@ def plot_compare_dataset(ds, path: Path) -> Path:
     return Path(path)
 
 
-# --- Reproduction: bpkr.md §7.2 table, blocked Gibbs vs saddle / exact / GP -----------------
+# --- Reproduction: docs/theory/bpkr.md §7.2 table, blocked Gibbs vs saddle / exact / GP -----------------
 
 _TABLE_ROWS = (
     (1, 60, 1.0),
@@ -265,7 +265,7 @@ def _register() -> None:
 
     @register(
         "bpkr-sampling",
-        "bpkr.md §7.2: blocked-Gibbs samples of deep linear nets vs BPKR saddle, exact, GP",
+        "docs/theory/bpkr.md §7.2: blocked-Gibbs samples of deep linear nets vs BPKR saddle, exact, GP",
     )
     def run(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         import xarray as xr

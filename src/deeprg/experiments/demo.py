@@ -1,4 +1,4 @@
-"""The main job, ``deeprg demo``: BPKR theory on two-class digits vs width (bpkr.md §2–3).
+"""The main job, ``deeprg demo``: BPKR theory on two-class digits vs width (docs/theory/bpkr.md §2–3).
 
 Saddle point, exact finite-width mixture and GP limit for a deep linear network (L = 2) on
 scikit-learn's digits 3 vs 8, over a range of widths, sharing one eigendecomposition; and

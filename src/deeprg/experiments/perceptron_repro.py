@@ -1,4 +1,4 @@
-"""Reproductions for deep perceptron networks (deep-perceptron-networks.md §4, §6.2).
+"""Reproductions for deep perceptron networks (docs/theory/perceptron.md §4, §6.2).
 
 ``perceptron-phase``: heat maps of q(l) and Q(l) over (l, ln α), random I/O and teacher–student
 (RS, closure A); ``perceptron-profiles``: q(l), Q(l) vs l at several α; ``perceptron-thresholds``:

@@ -1,4 +1,4 @@
-"""Replica-theory reproductions for deep perceptron networks (deep-perceptron-networks.md §3.9,
+"""Replica-theory reproductions for deep perceptron networks (docs/theory/perceptron.md §3.9,
 §6.1 item 4, §6.2).
 
 ``perceptron-rsb``: k-step RSB (k = 1 along an α path, k = 2 at one α) of the random-I/O chain,

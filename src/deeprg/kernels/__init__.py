@@ -1,4 +1,4 @@
-"""Input kernels and NNGP recursions (design.md; bpkr.md §1.3, §5.1).
+"""Input kernels and NNGP recursions (design.md; docs/theory/bpkr.md §1.3, §5.1).
 
 ``input_kernel`` builds K_0 = σ² X1 X2^T/N0; ``nngp_layer`` applies one step
 K_l = σ² E_{N(0, K_{l−1})}[φ(h)φ(h')] for "linear", "relu" (arc-cosine, guarded at

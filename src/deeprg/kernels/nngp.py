@@ -1,13 +1,13 @@
 """NNGP kernel recursions: linear, ReLU (arc-cosine), erf and any activation by quadrature.
 
-Conventions (bpkr.md §1.3, §5.1): the input kernel is K_0(x, x') = σ_in² x·x'/N0 (σ_in² = 1
+Conventions (docs/theory/bpkr.md §1.3, §5.1): the input kernel is K_0(x, x') = σ_in² x·x'/N0 (σ_in² = 1
 by default, the σ-free K_0 of the theory), the covariance of the first pre-activations. One
 NNGP step maps the pre-activation covariance K_{l−1} of layer l to
 
     K_l(x, x') = σ_l² E_{(h, h') ~ N(0, K_{l−1})}[φ(h) φ(h')],
 
 the pre-activation covariance of the next layer (with its weight variance σ_l² pulled out in
-front, as in bpkr.md §5.1 item 1). For the linear activation K_l = σ^{2l} K_0.
+front, as in docs/theory/bpkr.md §5.1 item 1). For the linear activation K_l = σ^{2l} K_0.
 
 Kernels are immutable :class:`Kernel` values passed through the layers (the neural-tangents
 pattern of design.md): the cross block ``cov12`` (n1 × n2) between two input sets, the
@@ -80,7 +80,7 @@ def input_kernel(
     *,
     train_gram: bool = False,
 ) -> Kernel:
-    """Input kernel K_0 = σ² X1 X2^T / N0 (bpkr.md §1.3), float64.
+    """Input kernel K_0 = σ² X1 X2^T / N0 (docs/theory/bpkr.md §1.3), float64.
 
     ``X2=None`` gives the Gram of X1 (``same=True``). With ``train_gram=True`` and an X2, the
     Gram of X1 is kept in ``cov11`` as well.
@@ -116,7 +116,7 @@ def _correlation(k12: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> tuple[np.nd
 def relu_map(k12: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> np.ndarray:
     """E[relu(h) relu(h')] for (h, h') ~ N(0, [[v1, k12], [k12, v2]]) (arc-cosine, degree 1).
 
-    Cho & Saul; bpkr.md §5.1: √(v1 v2)/(2π) [sin θ + (π − θ) cos θ] with cos θ = c. Guarded at
+    Cho & Saul; docs/theory/bpkr.md §5.1: √(v1 v2)/(2π) [sin θ + (π − θ) cos θ] with cos θ = c. Guarded at
     c = ±1: c is clipped to [−1, 1] and θ = arctan2(√max(0, 1 − c²), c), so c = 1 gives
     exactly v/2 and c = −1 gives exactly 0, and round-off never produces NaN.
     """
@@ -206,14 +206,14 @@ def _diag_map(activation: Activation, v: np.ndarray, order: int) -> np.ndarray:
     if activation == "linear":
         return v.copy()
     if activation == "relu":
-        return 0.5 * v  # ReLU halves the variance (bpkr.md §5.1 note)
+        return 0.5 * v  # ReLU halves the variance (docs/theory/bpkr.md §5.1 note)
     if activation == "erf":
         return (2.0 / np.pi) * np.arcsin(2.0 * v / (1.0 + 2.0 * v))
     return quadrature_diag(activation, v, order=order)  # type: ignore[arg-type]
 
 
 def nngp_layer(kernel: Kernel, activation: Activation, sigma2: float, *, order: int = 64) -> Kernel:
-    """One NNGP step K_l = σ² E_{N(0, K_{l−1})}[φ(h) φ(h')] (bpkr.md §5.1 item 1).
+    """One NNGP step K_l = σ² E_{N(0, K_{l−1})}[φ(h) φ(h')] (docs/theory/bpkr.md §5.1 item 1).
 
     ``activation``: "linear", "relu" (arc-cosine, guarded), "erf" (closed form) or any
     vectorized callable φ (2-D Gauss–Hermite quadrature with ``order`` nodes per axis).
@@ -246,7 +246,7 @@ def nngp(
     train_gram: bool = False,
     order: int = 64,
 ) -> list[Kernel]:
-    """NNGP kernels of layers 0..depth: K_0 = input kernel, K_l = σ_l² E[φ φ] (bpkr.md §5.1).
+    """NNGP kernels of layers 0..depth: K_0 = input kernel, K_l = σ_l² E[φ φ] (docs/theory/bpkr.md §5.1).
 
     ``sigma2`` is one value or ``depth`` values σ_1²..σ_depth². Returns ``depth + 1`` kernels.
     """
@@ -261,7 +261,7 @@ def nngp(
 def relu_base_kernel(
     X1: np.ndarray, X2: np.ndarray | None = None, *, depth: int, train_gram: bool = False
 ) -> Kernel:
-    """The σ-free ReLU base kernel K_L^GP / σ^{2L} of the BPKR ReLU heuristic (bpkr.md §5.1 item 2).
+    """The σ-free ReLU base kernel K_L^GP / σ^{2L} of the BPKR ReLU heuristic (docs/theory/bpkr.md §5.1 item 2).
 
     By positive homogeneity of the arc-cosine map (K^GP(cK) = c K^GP(K)) the σ's factor out,
     so this is the depth-L ReLU NNGP kernel with all σ² = 1 on K_0 = X1 X2^T/N0; σ-dependence

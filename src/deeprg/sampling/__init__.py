@@ -1,4 +1,4 @@
-"""Posterior sampling of finite networks (bpkr.md §1.2, §6.1): samplers and chain runs."""
+"""Posterior sampling of finite networks (docs/theory/bpkr.md §1.2, §6.1): samplers and chain runs."""
 
 from deeprg.sampling.pipeline import sample_posterior
 from deeprg.sampling.rng import ChainRNG, derive_seed

@@ -239,7 +239,7 @@ def _replica_model() -> Any:
     result_dims={"q": LAYER, "Q": WLAYER},
 )
 def replica_point(config: Any) -> dict[str, Any]:
-    """deep-perceptron-networks.md §3 through ``solve_path`` / ``rsb_path`` (each point is
+    """docs/theory/perceptron.md §3 through ``solve_path`` / ``rsb_path`` (each point is
     self-contained: the continuation runs inside the point)."""
     from deeprg.perceptron.replica import rsb_path, solve_path
 

@@ -1,4 +1,4 @@
-"""Monte Carlo of deep perceptron networks (deep-perceptron-networks.md §5), Numba kernels.
+"""Monte Carlo of deep perceptron networks (docs/theory/perceptron.md §5), Numba kernels.
 
 L counts weight layers (neuron layers 0..L, the boundaries clamped by the data). The engine is
 a composition (see ``run.py``): state, move kernels, protocol, observables, one driver.

@@ -1,4 +1,4 @@
-"""Overlap distributions and the ultrametricity test (deep-perceptron-networks.md §5.2).
+"""Overlap distributions and the ultrametricity test (docs/theory/perceptron.md §5.2).
 
 Both read the pair overlaps ``q_pairs`` / ``Q_pairs`` that :func:`run_mc` records between all
 clones of a sample (``MCConfig.clones`` ≥ 2; ≥ 3 for triangles).

@@ -1,4 +1,4 @@
-"""The Monte Carlo configuration (deep-perceptron-networks.md §5): one pydantic model, the
+"""The Monte Carlo configuration (docs/theory/perceptron.md §5): one pydantic model, the
 single source of the defaults, bounds and help texts of ``run_mc``, ``deeprg mc`` and the
 sweep experiment ``mc``."""
 

@@ -1,4 +1,4 @@
-"""Numba Monte Carlo kernel of deep perceptron networks (deep-perceptron-networks.md §2, §5.1).
+"""Numba Monte Carlo kernel of deep perceptron networks (docs/theory/perceptron.md §2, §5.1).
 
 L counts **weight layers**; neuron layers l = 0..L have widths w[0..L] (input and output may
 differ from the hidden width). Unit i of layer l sees ``fan[l−1]`` units of layer l−1: all of

@@ -1,4 +1,4 @@
-"""Connectivity of the L weight layers of a deep perceptron network (deep-perceptron-networks.md
+"""Connectivity of the L weight layers of a deep perceptron network (docs/theory/perceptron.md
 §2.1): fully connected layers or sparse random c-regular inputs.
 
 ``conn[l−1, i, a]`` is the a-th input of unit i of layer l; the reverse lists

@@ -1,5 +1,5 @@
 """The disorder of one sample: connectivity, training data and, for teacher–student runs, the
-teacher and a fresh test set (deep-perceptron-networks.md §2.1–2.3)."""
+teacher and a fresh test set (docs/theory/perceptron.md §2.1–2.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Move kernels of the Monte Carlo (deep-perceptron-networks.md §5.1), each with ``init`` (its
+"""Move kernels of the Monte Carlo (docs/theory/perceptron.md §5.1), each with ``init`` (its
 parameters, from the configuration) and ``step`` (run it on a state with a
 ``numpy.random.Generator``):
 

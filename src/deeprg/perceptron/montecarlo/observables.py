@@ -1,4 +1,4 @@
-"""Observables of the Monte Carlo (deep-perceptron-networks.md §5.2–5.4): each declares its
+"""Observables of the Monte Carlo (docs/theory/perceptron.md §5.2–5.4): each declares its
 name, its dims (canonical: ``time``, ``layer`` = neuron layers 0..L, ``wlayer`` = weight layers
 1..L, ``pair``, ...; ``sample`` is added by the assembly) and its attributes, and how it is
 measured. One loop measures them (``sample.py``) and one assembly turns the declarations into

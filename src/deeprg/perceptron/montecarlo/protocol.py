@@ -1,4 +1,4 @@
-"""The clone protocol of one sample (deep-perceptron-networks.md §5.1) and its random streams.
+"""The clone protocol of one sample (docs/theory/perceptron.md §5.1) and its random streams.
 
 Start (random hidden neurons and spherical rows, or planted at the teacher), wait t_w MC steps
 (optionally annealing the temperature from ``T_anneal`` to T, one step per temperature),

@@ -1,5 +1,5 @@
 """Monte Carlo runs of deep perceptron networks: samples in processes, the sample store, aging
-families (deep-perceptron-networks.md §5.1–5.4).
+families (docs/theory/perceptron.md §5.1–5.4).
 
 The engine is a composition of small modules: ``graph`` (connectivity), ``engine`` (compiled
 kernels), ``state`` (replicas, tempering ensembles, the energy model), ``instance`` (the

@@ -3,7 +3,7 @@
 At zero temperature and κ = 0 every hidden neuron is slaved to its field, S = sgn(h), and the
 weights are the only free variables: the equilibrium measure is the uniform measure on the
 product of spheres |J_i|² = c restricted to the networks that map every training input to its
-output with gaps r ≥ κ (deep-perceptron-networks.md §2.2). This sampler works on that measure
+output with gaps r ≥ κ (docs/theory/perceptron.md §2.2). This sampler works on that measure
 directly:
 
 - the state is the weights (compact storage ``J[l−1, i, a]`` = weight of unit i of layer l from

@@ -1,4 +1,4 @@
-"""Layered replica theory of deep perceptron networks (deep-perceptron-networks.md §3).
+"""Layered replica theory of deep perceptron networks (docs/theory/perceptron.md §3).
 
 RS saddle points for random inputs/outputs and teacher–student (Nishimori), closures A
 (reflection-symmetric triple product, default) and B (cavity-consistent, random I/O),

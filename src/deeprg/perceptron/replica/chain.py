@@ -1,5 +1,5 @@
 """The layered chain assembled from factors, and its one fixed-point solver
-(deep-perceptron-networks.md §3.5–3.9).
+(docs/theory/perceptron.md §3.5–3.9).
 
 L counts weight layers; neuron layers are l = 0..L with q_0 = q_L = 1 (clamped by the
 patterns). A :class:`Chain` holds one instance of each factor type of

@@ -1,5 +1,5 @@
 """The factors of the layered chain, one class per type, for any Parisi level k
-(deep-perceptron-networks.md §3.2, §3.4–3.7, §3.9).
+(docs/theory/perceptron.md §3.2, §3.4–3.7, §3.9).
 
 The free entropy of the chain is a sum of three kinds of terms (tramp-style factors):
 

@@ -1,4 +1,4 @@
-"""Parisi algebra of the k-step RSB ansatz (deep-perceptron-networks.md §3.9).
+"""Parisi algebra of the k-step RSB ansatz (docs/theory/perceptron.md §3.9).
 
 The ln-det formula of the spherical-weight term (scalar :func:`lndet_parisi`, batched
 :func:`lndet_parisi_batch`, explicit finite-n matrices for checks) and the generic Parisi

@@ -1,4 +1,4 @@
-"""Replica-symmetric saddle points of the layered chain (deep-perceptron-networks.md §3.5–3.8).
+"""Replica-symmetric saddle points of the layered chain (docs/theory/perceptron.md §3.5–3.8).
 
 L counts **weight layers**; neuron layers are l = 0..L with q_0 = q_L = 1 (clamped inputs and
 outputs). Order parameters: Q_l (weights, l = 1..L) and q_l (neurons, l = 0..L).

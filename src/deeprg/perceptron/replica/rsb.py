@@ -1,5 +1,5 @@
 """k-step RSB of the layered chain, closure A, random inputs/outputs
-(deep-perceptron-networks.md §3.9).
+(docs/theory/perceptron.md §3.9).
 
 Parisi ansatz with breakpoints 0 = x_0 < x_1 < … < x_k < x_{k+1} = 1 **shared by all layers**;
 per layer l the values q_0(l) ≤ … ≤ q_k(l) (neurons, l = 0..L, q_i(0) = q_i(L) = 1),

@@ -1,4 +1,4 @@
-"""Stable Gaussian integrals for the layered replica theory (deep-perceptron-networks.md §3.4,
+"""Stable Gaussian integrals for the layered replica theory (docs/theory/perceptron.md §3.4,
 §3.6, §3.7, §3.10).
 
 Expectations E_z[g(γz)] over z ~ N(0, 1) are computed by Gauss–Legendre panels on
