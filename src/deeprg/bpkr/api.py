@@ -58,6 +58,7 @@ class BPKRFit:
     mixture: Mixture = field(repr=False)
     diagnostics: dict[str, Any] = field(default_factory=dict)
     renormalization: str = "scalar"
+    activation_fn: Any = field(default=None, repr=False)  # the activation as given to fit
 
     @property
     def status(self) -> str:
@@ -78,10 +79,33 @@ class BPKRFit:
         return train_error(self.kernel, self.mixture)
 
     def layer_kernels(self, Z: np.ndarray) -> np.ndarray:
-        """⟨K_l⟩ on inputs Z for l = 0..L, shape (L+1, n, n) (§4.2; linear networks)."""
-        if self.kernel.activation != "linear":
-            raise InputError("layer kernels are implemented for linear networks only")
-        return layer_kernels(self.kernel, self.mixture, Z)
+        """⟨K_l⟩ = σ_{l+1}²⟨φ(h_l)φ(h_l)ᵀ⟩/N_l on inputs Z for l = 0..L, shape (L+1, n, n).
+
+        Linear networks: the §4.2 recursion (exact mode: exact at finite width). Nonlinear
+        networks (saddle and gp modes): linear response of the layer-wise theory
+        (docs/theory/nonlinear-renormalization.md §2.5); for ReLU the layer-wise and scalar
+        theories coincide; for erf, tanh and callables at L >= 2 it needs
+        ``renormalization="layerwise"`` (the scalar heuristic has no layer structure).
+        """
+        act = self.activation_fn if self.activation_fn is not None else self.kernel.activation
+        if act == "linear":
+            return layer_kernels(self.kernel, self.mixture, Z)
+        from deeprg.bpkr.layerwise import act_name, layer_kernels_layerwise
+        from deeprg.kernels.grad import HOMOGENEOUS
+
+        L = self.arch.L
+        if self.renormalization == "scalar" and L >= 2 and act not in HOMOGENEOUS:
+            raise InputError(
+                f"layer kernels of activation {act_name(act)!r} at L >= 2 need "
+                "renormalization='layerwise' (the scalar heuristic has no layer structure)"
+            )
+        arch = self.arch
+        if self.mode == "gp":
+            arch = replace(arch, widths=tuple(np.inf for _ in arch.widths))
+            u = np.asarray(arch.sigma2[1:], float)
+        else:
+            u = np.asarray(self.u, float)
+        return layer_kernels_layerwise(self.kernel.X, self.kernel.y, Z, arch, act, u)
 
     def alignment(self, Z: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Kernel–target alignment of ⟨K_l⟩, l = 0..L, on inputs Z with targets y (§4.5)."""
@@ -231,14 +255,14 @@ def fit(
 
         # homogeneous map: layer-wise = scalar renormalization (docs/theory page §2.3)
         f = fit_kernel(relu_kernel(X, y, arch.L), arch, mode)
-        return replace(f, renormalization=renormalization)
+        return replace(f, renormalization=renormalization, activation_fn="relu")
     from deeprg.bpkr.layerwise import gp_output_kernel, solve_layerwise
 
     Xa, ya = check_xy(X, y)
     if renormalization == "scalar" or arch.L == 1 or mode == "gp":
         kern = gp_output_kernel(Xa, ya, activation, arch)
         f = fit_kernel(kern, arch, mode)  # gp: Q = 1, both theories give the NNGP kernel
-        return replace(f, renormalization=renormalization)
+        return replace(f, renormalization=renormalization, activation_fn=activation)
     assert activation not in HOMOGENEOUS
     sol = solve_layerwise(Xa, ya, arch, activation)
     u = np.exp(sol.q) * np.asarray(arch.sigma2[1:])
@@ -265,6 +289,7 @@ def fit(
         mixture=mix,
         diagnostics={"G_layers": [float(g) for g in sol.G], "Q": [float(q) for q in np.exp(sol.q)]},
         renormalization="layerwise",
+        activation_fn=activation,
     )
 
 

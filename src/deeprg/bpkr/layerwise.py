@@ -322,3 +322,74 @@ def solve_layerwise(
         evaluations=n_eval[0],
         G=G,
     )
+
+
+def layer_kernels_layerwise(
+    X: np.ndarray,
+    y: np.ndarray,
+    Z: np.ndarray,
+    arch: Architecture,
+    activation: Act,
+    u: np.ndarray,
+) -> np.ndarray:
+    """Mean hidden-layer kernels ⟨K_l⟩ on inputs Z, l = 0..L, of the layer-wise theory.
+
+    ``u`` are the order parameters u_l = Q_l σ_{l+1}² at the solution (σ_{l+1}² and infinite
+    widths for the GP limit). Linear response of the theory's free energy to a source on the
+    layer-l kernel (docs/theory/nonlinear-renormalization.md §2.5):
+
+        K^R_0 = K_0,  K^R_l = u_l k_φ(K^R_{l−1})         (renormalized chain, on X ∪ Z),
+        B_L = ½(A⁻¹ − ααᵀ),  B_{l−1} = u_l J_φ(K^R_{l−1})ᵀ B_l   (training block),
+        K̄_0 = K_0(Z),
+        K̄_l = σ_{l+1}²[(1 − 1/N_l) k_φ(K̄_{l−1}) + (1/N_l)(k^R_ZZ − 2 u_l k^R_ZX B_l k^R_XZ)],
+        k^R = k_φ(K^R_{l−1}).
+
+    For linear networks this is the exact §4.2 recursion of docs/bpkr.md at the saddle point
+    (tested); N_l → ∞ gives the NNGP kernels. Returns (L+1, n, n). Dense: O((P+n)²) memory
+    and O(P³ + L (P+n)² P) time.
+    """
+    Xa = np.asarray(X, dtype=np.float64)
+    Za = np.asarray(Z, dtype=np.float64)
+    if Za.ndim != 2 or Za.shape[1] != Xa.shape[1]:
+        raise InputError(f"Z must have shape (n, {Xa.shape[1]}) like the training inputs")
+    L = arch.L
+    N = np.asarray(arch.widths, float)
+    s2 = np.asarray(arch.sigma2, float)
+    T = float(arch.T)
+    u = np.asarray(u, float)
+    P = Xa.shape[0]
+    check_kernel_memory(P + Za.shape[0], 4.0)
+    S = np.concatenate([Xa, Za])
+    KR = [S @ S.T * (s2[0] / Xa.shape[1])]
+    kR = []
+    for l in range(L):
+        kR.append(gram_map(activation, KR[-1]))
+        KR.append(u[l] * kR[-1])
+    A = KR[-1][:P, :P] + T * np.eye(P)
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    try:
+        cf = cho_factor(A, lower=True)
+    except LinAlgError:
+        raise InputError(
+            "the top kernel plus T I is singular on the training set (T = 0 with P > rank?)"
+        ) from None
+    Ainv = cho_solve(cf, np.eye(P))
+    alpha = cho_solve(cf, np.asarray(y, float))
+    B = [np.empty(0)] * (L + 1)  # B[l] ↔ K_l, l = 1..L
+    B[L] = 0.5 * (Ainv - np.outer(alpha, alpha))
+    for l in range(L, 1, -1):
+        Bl = gram_map_vjp(activation, KR[l - 1][:P, :P], B[l])
+        B[l - 1] = 0.5 * u[l - 1] * (Bl + Bl.T)
+    out = np.empty((L + 1, Za.shape[0], Za.shape[0]))
+    out[0] = KR[0][P:, P:]
+    Kbar = out[0]
+    for l in range(1, L + 1):
+        k = kR[l - 1]
+        kzx = k[P:, :P]
+        tilt = k[P:, P:] - 2.0 * u[l - 1] * (kzx @ B[l] @ kzx.T)
+        inv_n = 0.0 if not np.isfinite(N[l - 1]) else 1.0 / N[l - 1]
+        Kbar = s2[l] * ((1.0 - inv_n) * gram_map(activation, Kbar) + inv_n * tilt)
+        Kbar = 0.5 * (Kbar + Kbar.T)
+        out[l] = Kbar
+    return out

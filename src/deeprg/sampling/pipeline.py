@@ -58,7 +58,8 @@ def sample_posterior(
     seed = check_int("seed", seed, minimum=0)
     if sampler == "gibbs" and activation != "linear":
         raise InputError("sampler 'gibbs' needs activation 'linear' (use mala or langevin)")
-    net = network(split.N0, widths, sigma2, activation)
+    D = 1 if np.ndim(split.y) == 1 else int(np.shape(split.y)[1])  # (P, D) targets: D outputs
+    net = network(split.N0, widths, sigma2, activation, outputs=D)
     smp = make_sampler(sampler, net, split.X, split.y, T, eta=eta)
     params0 = init_params(net, chains, ChainRNG(np.random.SeedSequence([seed, 1]), chains))
     return run_chains(

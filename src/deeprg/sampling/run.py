@@ -63,15 +63,15 @@ class RunResult:
     sampler: str
     n_chains: int
     n_draws: int
-    f_mean: np.ndarray  # (n_test,) pooled posterior mean of f
-    f_var: np.ndarray  # (n_test,) pooled posterior variance of f
+    f_mean: np.ndarray  # (n_test,) pooled posterior mean of f ((n_test, D) for D outputs)
+    f_var: np.ndarray  # (n_test,) pooled posterior variance of f ((n_test, D))
     eps_g: float
     eps_g_se: float
     bias2: float
     variance: float
     a2_over_N: float
     a2_over_N_se: float
-    r2: np.ndarray  # (L,) ⟨‖r_l‖²⟩, l = 1..L
+    r2: np.ndarray  # (L,) ⟨‖r_l‖²⟩, l = 1..L (D outputs: ⟨‖R_l‖_F²⟩ = ⟨Tr M_{≥l}⟩)
     r2_se: np.ndarray
     w2: np.ndarray  # (L+1,) ⟨‖W_l‖_F²⟩, l = 1..L+1 (last: the readout a)
     w2_se: np.ndarray
@@ -83,6 +83,7 @@ class RunResult:
     acceptance: float
     step_size: np.ndarray | None = None
     stats: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (C, n_draws)
+    layer_kernels_chains: np.ndarray | None = None  # (C, L+1, n_z, n_z) per-chain means
 
     @property
     def rhat_max(self) -> float:
@@ -356,18 +357,19 @@ def _observe(
     delta = f - acc.f_mean  # Welford update, per chain and test input
     acc.f_mean += delta / acc.n
     acc.f_m2 += delta * (f - acc.f_mean)
-    tr = {
-        "sq_err": np.mean((f - yt[None, :]) ** 2, axis=1),
-        "a2_over_N": np.sum(p[-1] ** 2, 1) / net.dims[-1],
+    C = f.shape[0]
+    tr = {  # D outputs: f (C, n, D); errors and |a|^2/N_L averaged over outputs
+        "sq_err": np.mean(((f - yt[None]) ** 2).reshape(C, -1), axis=1),
+        "a2_over_N": np.sum(p[-1].reshape(C, -1) ** 2, 1) / (net.dims[-1] * net.outputs),
     }
-    tr["f_probe"] = f[:, 0]
+    tr["f_probe"] = f.reshape(C, -1)[:, 0]
     for l, w in enumerate(p, start=1):
         wf = w.reshape(w.shape[0], -1)
         tr[f"w2_{l}"] = np.einsum("ci,ci->c", wf, wf)
     if net.activation == "linear":
         r = backprop_readout(net, p)
         for l in range(1, net.L + 1):
-            tr[f"r2_{l}"] = np.sum(r[l] ** 2, 1)
+            tr[f"r2_{l}"] = np.sum(r[l].reshape(C, -1) ** 2, 1)
     for k, v in tr.items():
         acc.traces.setdefault(k, []).append(v)
     if Z is not None:
@@ -438,4 +440,5 @@ def _finalize(
         acceptance=float(np.mean(acc_rate)) if acc_rate else float("nan"),
         step_size=state.step_size,
         stats={k: np.stack(v, axis=1) for k, v in acc.stats.items()},
+        layer_kernels_chains=None if acc.K_sum is None else acc.K_sum / n,
     )

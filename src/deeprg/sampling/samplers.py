@@ -11,6 +11,11 @@ can provide the same two functions.
 - :func:`blocked_gibbs`: exact Gaussian conditionals for deep linear networks (§6.1): a | W is
   Bayesian linear regression; for W_l only z = W_lᵀ r̂_l is constrained by the data
   (f = ‖r_l‖ zᵀx_{l−1}/√N_{l−1}), the part orthogonal to r̂_l is redrawn from the prior.
+  D outputs (readout N_L×D): the readout's columns are independent Bayesian linear
+  regressions with one shared Cholesky factor; for W_l, with the thin SVD R_l = Σ_k s_k u_k v_kᵀ
+  of the back-propagated readout (N_l×D), F = Σ_k s_k (X_{l−1} W_lᵀ u_k) v_kᵀ/√N_{l−1}, so the
+  rows z_k = W_lᵀ u_k are independent regressions on the targets Y v_k with features
+  s_k X_{l−1}/√N_{l−1}, and the part of W_l orthogonal to the u_k is redrawn from the prior.
 """
 
 from __future__ import annotations
@@ -161,9 +166,11 @@ def _blr_from_gram(
 
     d = G.shape[-1]
     Lc = np.linalg.cholesky(np.broadcast_to(G / T + np.eye(d) / s2, (C, d, d)))
-    v = solve_triangular(Lc, (b / T)[..., None], lower=True, check_finite=False)
-    v += rng.standard_normal((C, d, 1))
-    return solve_triangular(Lc, v, lower=True, trans="T", check_finite=False)[..., 0]
+    rhs = b / T if b.ndim == 3 else (b / T)[..., None]  # (C, d, D): D independent columns
+    v = solve_triangular(Lc, rhs, lower=True, check_finite=False)
+    v += rng.standard_normal(v.shape)
+    w = solve_triangular(Lc, v, lower=True, trans="T", check_finite=False)
+    return w if b.ndim == 3 else w[..., 0]
 
 
 def _chol_solve(K: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -192,7 +199,8 @@ def _blr_matheron(
     C, P = K.shape[0], K.shape[-1]
     w0 = np.sqrt(s2) * rng.standard_normal((C, d))
     eps = np.sqrt(T) * rng.standard_normal((C, P))
-    alpha = _chol_solve(K, y[None, :] - proj(w0) - eps)
+    yc = y if y.ndim == 2 else y[None, :]  # per-chain targets (C, P) allowed
+    alpha = _chol_solve(K, yc - proj(w0) - eps)
     return w0 + s2 * back(alpha)
 
 
@@ -209,7 +217,7 @@ def _first_layer(
         K = s2 * (rn**2)[:, None, None] * gram + T * np.eye(P)
         return _blr_matheron(K, lambda w: rs * (w @ X.T), lambda a: rs * (a @ X), y, s2, T, rng, d)
     G = (rn**2)[:, None, None] * gram
-    return _blr_from_gram(G, rs * Xty[None, :], s2, T, rng, C)
+    return _blr_from_gram(G, rs * (Xty if Xty.ndim == 2 else Xty[None, :]), s2, T, rng, C)
 
 
 def _blr_sample(Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any) -> np.ndarray:
@@ -233,7 +241,8 @@ def _blr_sample(Phi: np.ndarray, y: np.ndarray, s2: float, T: float, rng: Any) -
             d,
         )
     G = np.matmul(Phi.transpose(0, 2, 1), Phi)
-    return _blr_from_gram(G, np.einsum("cpd,p->cd", Phi, y), s2, T, rng, C)
+    b = np.einsum("cpd,cp->cd", Phi, y) if y.ndim == 2 else np.einsum("cpd,p->cd", Phi, y)
+    return _blr_from_gram(G, b, s2, T, rng, C)
 
 
 def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampler:
@@ -243,6 +252,8 @@ def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampl
             "sampler 'gibbs' needs activation 'linear' (use mala or langevin for relu)"
         )
     T = check_positive("temperature T", T)
+    if np.ndim(y) == 2:
+        return _blocked_gibbs_multi(net, X, np.asarray(y, float), T)
     P, N0 = X.shape
     gram = (X @ X.T if P < N0 else X.T @ X) / N0  # first layer, feature space (once)
     Xty = X.T @ y
@@ -274,6 +285,65 @@ def blocked_gibbs(net: Network, X: np.ndarray, y: np.ndarray, T: float) -> Sampl
         return SamplerState(tuple(params)), {"acceptance": np.ones(params[0].shape[0])}
 
     return Sampler("gibbs", init, step, _target(net, X, y, T))
+
+
+def _readout_multi(Phi: np.ndarray, Y: np.ndarray, s2: float, T: float, rng: Any) -> np.ndarray:
+    """The N_L×D readout given the last layer: D independent Bayesian linear regressions
+    with features Φ (C, P, d) and targets Y (P, D), one Cholesky factor shared by the columns
+    (d <= P) or Matheron's rule with one P×P factor (P < d). Returns (C, d, D)."""
+    from scipy.linalg import solve_triangular
+
+    C, P, d = Phi.shape
+    D = Y.shape[1]
+    if P < d:
+        K = s2 * np.matmul(Phi, Phi.transpose(0, 2, 1)) + T * np.eye(P)
+        W0 = np.sqrt(s2) * rng.standard_normal((C, d, D))
+        eps = np.sqrt(T) * rng.standard_normal((C, P, D))
+        Lk = np.linalg.cholesky(K)
+        v = solve_triangular(Lk, Y[None] - np.matmul(Phi, W0) - eps, lower=True, check_finite=False)
+        alpha = solve_triangular(Lk, v, lower=True, trans="T", check_finite=False)
+        return W0 + s2 * np.matmul(Phi.transpose(0, 2, 1), alpha)
+    G = np.matmul(Phi.transpose(0, 2, 1), Phi)
+    return _blr_from_gram(G, np.einsum("cpd,pk->cdk", Phi, Y), s2, T, rng, C)
+
+
+def _blocked_gibbs_multi(net: Network, X: np.ndarray, Y: np.ndarray, T: float) -> Sampler:
+    """Blocked Gibbs for deep linear networks with D = Y.shape[1] outputs (module docstring)."""
+    if net.outputs != Y.shape[1]:
+        raise InputError(f"the network has {net.outputs} output(s) but y has {Y.shape[1]} columns")
+    P, N0 = X.shape
+    gram = (X @ X.T if P < N0 else X.T @ X) / N0
+    XtY = X.T @ Y  # (N0, D)
+
+    def init(params: Params) -> SamplerState:
+        return SamplerState(tuple(np.array(p) for p in params))
+
+    def step(state: SamplerState, rng: Any, **kwargs: Any):
+        params = list(state.params)
+        _, xs = forward(net, tuple(params), X)
+        L = net.L
+        params[L] = _readout_multi(xs[L] / np.sqrt(net.dims[L]), Y, net.sigma2[L], T, rng)
+        R = params[L] / np.sqrt(net.dims[L])  # R_L (C, N_L, D)
+        for l in range(L, 0, -1):
+            W = params[l - 1]
+            Uu, sv, Vt = np.linalg.svd(R, full_matrices=False)  # (C, N_l, r), (C, r), (C, r, D)
+            r = sv.shape[1]
+            Z = np.empty((W.shape[0], r, W.shape[2]))
+            for k in range(r):  # independent rows z_k = W_lᵀ u_k
+                yk = np.einsum("pd,cd->cp", Y, Vt[:, k, :])  # targets Y v_k per chain
+                if l == 1:
+                    Xty_k = np.einsum("id,cd->ci", XtY, Vt[:, k, :])
+                    Z[:, k] = _first_layer(X, gram, Xty_k, sv[:, k], yk, net.sigma2[0], T, rng)
+                else:
+                    Phi = sv[:, k, None, None] * xs[l - 1] / np.sqrt(net.dims[l - 1])
+                    Z[:, k] = _blr_sample(Phi, yk, net.sigma2[l - 1], T, rng)
+            G = np.sqrt(net.sigma2[l - 1]) * rng.standard_normal(W.shape)
+            G_perp = G - np.matmul(Uu, np.matmul(Uu.transpose(0, 2, 1), G))
+            params[l - 1] = np.matmul(Uu, Z) + G_perp
+            R = np.matmul(params[l - 1].transpose(0, 2, 1), R) / np.sqrt(net.dims[l - 1])
+        return SamplerState(tuple(params)), {"acceptance": np.ones(params[0].shape[0])}
+
+    return Sampler("gibbs", init, step, _target(net, X, Y, T))
 
 
 SAMPLERS = ("gibbs", "mala", "langevin")
