@@ -258,6 +258,7 @@ def fit(
         return replace(f, renormalization=renormalization, activation_fn="relu")
     from deeprg.bpkr.layerwise import gp_output_kernel, solve_layerwise
 
+    check_kernel_memory(int(np.shape(X)[0]), 4.0)  # chain + dsyevd workspace
     Xa, ya = check_xy(X, y)
     if renormalization == "scalar" or arch.L == 1 or mode == "gp":
         kern = gp_output_kernel(Xa, ya, activation, arch)

@@ -251,6 +251,7 @@ def base_kernel(
     activation: str = "linear",
     path: str = "auto",
     overwrite_gram: bool = False,
+    driver: str | None = None,
 ) -> BaseKernel:
     """Decompose the σ-free base kernel once (docs/theory/bpkr.md §2.11 step 1).
 
@@ -258,7 +259,9 @@ def base_kernel(
     N0 < P (``path="auto"``; force with "kernel" or "feature"). Pass ``gram`` and ``cross_fn``
     to plug another σ-free kernel shape (e.g. the ReLU NNGP kernel K_L^GP/σ^{2L}, docs/theory/bpkr.md
     §5.1; kernel path only). ``overwrite_gram=True`` lets the decomposition reuse the memory
-    of ``gram`` (its contents are destroyed).
+    of ``gram`` (its contents are destroyed). ``driver``: LAPACK driver of the kernel path
+    ("evr" or "evd"; default: "evd" for a deflating linear kernel, else "evr"); the caller of
+    "evd" accounts for its 2 P×P workspace in its memory check.
     """
     Xa, ya = check_xy(X, y)
     P, N0 = Xa.shape
@@ -281,7 +284,8 @@ def base_kernel(
         shared = isinstance(gram, np.ndarray) and np.may_share_memory(g, gram)
         if shared and not (overwrite_gram and g.flags.writeable):
             g = g.copy()
-    evals, basis, ytil, n_null, ynull2 = _kernel_spectrum(g, ya, "evd" if deflating else "evr")
+    drv = driver or ("evd" if deflating else "evr")
+    evals, basis, ytil, n_null, ynull2 = _kernel_spectrum(g, ya, drv)
     del g
     return BaseKernel(
         Xa, ya, evals, ytil, n_null, ynull2, basis, "kernel", activation, cross_fn or _linear_cross

@@ -114,6 +114,7 @@ def top_kernel(
         activation=act_name(activation),
         path="kernel",
         overwrite_gram=True,
+        driver="evd",  # divide and conquer: 1.2-1.4x dsyevr on the fast-decaying erf spectra
     )
 
 

@@ -22,6 +22,7 @@ SIZES = ("quick", "full")
 
 # Modules that register reproductions when imported (add yours here).
 _REPRODUCTION_MODULES: tuple[str, ...] = (
+    "bpkr_nonlinear",
     "bpkr_repro",
     "compare",
     "perceptron_repro",

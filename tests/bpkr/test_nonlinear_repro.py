@@ -1,0 +1,16 @@
+"""Reproductions bpkr-nonlinear and bpkr-multiclass (issue 16): plumbing at the tiny size."""
+
+import pytest
+
+from deeprg.experiments import registry
+from deeprg.schema import missing_attrs
+
+
+@pytest.mark.parametrize("name", ["bpkr-nonlinear", "bpkr-multiclass"])
+def test_reproduction_plumbing_tiny(name, tmp_path):
+    res = registry.get(name).run(size="tiny", seed=0, out_dir=tmp_path)
+    assert res.summary and res.dataset.sizes and res.config["size"] == "tiny"
+    assert missing_attrs(res.dataset) == []
+    assert {f.suffix for f in res.figures} == {".png", ".pdf"}
+    for fig in res.figures:
+        assert fig.exists() and fig.stat().st_size > 1000
