@@ -45,3 +45,18 @@ def test_sweep_results_use_the_canonical_layer_dims(tmp_path):
     assert out["Q"].dims == ("L", "wlayer") and list(out["wlayer"].values) == [1, 2, 3]
     assert np.isnan(out["q"].sel(L=2, layer=3)) and np.isfinite(out["q"].sel(L=3, layer=3))
     assert list(out["phase"].dims) == ["L", "layer"]
+
+
+def test_mc_sweep_of_a_teacher_keeps_nishimori_diagnostics_on_layer_dims(tmp_path):
+    from deeprg.sweep import collect, run_sweep, validate_spec
+
+    spec = {
+        "experiment": "mc",
+        "fixed": {"L": 2, "N": 6, "alpha": 1.0, "steps": 4, "t_w": 1, "samples": 2},
+        "grid": {"scenario": ["teacher"], "n_times": [2]},
+    }
+    run_sweep(spec, tmp_path / "n.nc", workers=1, progress=False, write=False)
+    ds = collect(validate_spec(spec), tmp_path / "n.nc", write=False)
+    assert ds["nishimori_q_clone"].dims[-1] == "layer"
+    assert ds["nishimori_Q_ts"].dims[-1] == "wlayer"
+    assert not [d for d in ds.dims if str(d).endswith("_index")]

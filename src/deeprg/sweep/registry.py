@@ -327,6 +327,9 @@ def _mc_model() -> Any:
 _MC_DIMS = {k: LAYER for k in ("q", "tau", "phase", "q_ts", "q_ts_matched")}
 _MC_DIMS |= {k: WLAYER for k in ("Q", "energy_per_layer", "Q_ts", "Q_ts_matched")}
 _MC_DIMS |= {f"ultrametricity_{k}": LAYER for k in ("delta", "delta_null", "K")}
+_NISH = ("clone", "clone_se", "ts", "ts_se")
+_MC_DIMS |= {f"nishimori_q_{k}": LAYER for k in _NISH} | {"nishimori_consistent_q": LAYER}
+_MC_DIMS |= {f"nishimori_Q_{k}": WLAYER for k in _NISH} | {"nishimori_consistent_Q": WLAYER}
 _MC_DIMS["acceptance"] = ("move", 0)
 
 

@@ -486,6 +486,11 @@ def _gather(spec: SweepSpec, d: Path, dim_names: tuple[str, ...], shape: tuple[i
 def _stack(by_pos: dict[tuple[int, ...], Any], shape: tuple[int, ...]) -> np.ndarray:
     """One array over the grid: text labels as strings, lists NaN-padded along a last axis."""
     sample = next(iter(by_pos.values()))
+    if isinstance(sample, str):  # one label per point (e.g. a status)
+        labels = np.full(shape, "", dtype=object)
+        for pos, v in by_pos.items():
+            labels[pos] = "" if v is None else str(v)
+        return labels.astype(str)
     if not _is_text(sample) and not isinstance(sample, list):
         arr = np.full(shape, np.nan)
         for pos, v in by_pos.items():

@@ -110,6 +110,7 @@ def assemble(cfg: MCConfig, results: list[dict[str, np.ndarray]]):
         add_nishimori(ds)
     annotate(ds, COORDS | variables())
     ds.attrs.update(identity(cfg.to_dict()))
+    ds.attrs["plot"] = "mc"  # deeprg plot FILE.nc
     return ds
 
 
