@@ -7,7 +7,8 @@ atomically. Matplotlib is imported lazily, inside these functions.
 
 Figures are drawn from saved Datasets: every command output records its kind in the file's
 ``plot`` attribute, plotters register for a kind with :func:`register_plot`, and
-:func:`plot_file` (``deeprg plot FILE.nc``) regenerates the figure from the file alone.
+:func:`deeprg.experiments.figures.plot_file` (``deeprg plot FILE.nc``) regenerates the figure
+from the file alone.
 """
 
 from __future__ import annotations
@@ -19,11 +20,6 @@ from typing import Any
 
 Plotter = Callable[[Any, Path], Path]
 _PLOTTERS: dict[str, tuple[str, Plotter]] = {}  # kind -> (module that defines it, plotter)
-_MODULES = (  # modules that register plotters when imported
-    "deeprg.experiments.demo",
-    "deeprg.experiments.compare",
-    "deeprg.experiments.figures",
-)
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, figsize: Any = None, **kw: Any) -> tuple[Any, Any]:
@@ -59,32 +55,3 @@ def register_plot(kind: str) -> Callable[[Plotter], Plotter]:
         return fn
 
     return deco
-
-
-def plot_kinds() -> list[str]:
-    """Kinds that have a plotter."""
-    import importlib
-
-    for m in _MODULES:
-        importlib.import_module(m)
-    return sorted(_PLOTTERS)
-
-
-def plot_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> Path:
-    """Regenerate the figure of a saved result from the file alone (PNG next to it by
-    default, or ``out``; the format follows the suffix)."""
-    from deeprg.errors import InputError
-    from deeprg.results import read_dataset
-
-    ds = read_dataset(path)
-    kind = ds.attrs.get("plot")
-    kinds = plot_kinds()
-    if kind is None:
-        raise InputError(
-            f"{path} records no figure kind (attribute 'plot'); files written by deeprg "
-            f"commands carry one of: {', '.join(kinds)}"
-        )
-    if kind not in _PLOTTERS:
-        raise InputError(f"{path}: no plotter for kind {kind!r} (known: {', '.join(kinds)})")
-    target = Path(out) if out is not None else Path(path).with_suffix(".png")
-    return _PLOTTERS[kind][1](ds, target)

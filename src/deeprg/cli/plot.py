@@ -15,7 +15,7 @@ def plot(
     out: Path | None = typer.Option(None, "--out", help="Figure path (default: FILE.png)."),
 ) -> None:
     """Draw the figure of a result file (demo, compare, mc, replica, anneal)."""
-    from deeprg.plotting import plot_file
+    from deeprg.experiments.figures import plot_file
     from deeprg.results import check_writable
 
     target = out if out is not None else path.with_suffix(".png")

@@ -5,10 +5,11 @@ experiments; every plotter is registered with :func:`deeprg.plotting.register_pl
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from deeprg.plotting import colormap, register_plot, save_figure, subplots
+from deeprg.plotting import _PLOTTERS, colormap, register_plot, save_figure, subplots
 
 
 def _top_level(da: Any) -> Any:
@@ -83,4 +84,34 @@ def plot_anneal(ds: Any, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-__all__ = ["plot_anneal", "plot_mc", "plot_replica"]
+def plot_kinds() -> list[str]:
+    """Kinds that have a plotter."""
+    import deeprg.experiments.compare
+    import deeprg.experiments.demo  # noqa: F401  (registers the demo figure)
+    from deeprg.experiments.registry import available
+
+    available()  # the reproduction modules register their figures on import
+    return sorted(_PLOTTERS)
+
+
+def plot_file(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> Path:
+    """Regenerate the figure of a saved result from the file alone (PNG next to it by
+    default, or ``out``; the format follows the suffix)."""
+    from deeprg.errors import InputError
+    from deeprg.results import read_dataset
+
+    ds = read_dataset(path)
+    kind = ds.attrs.get("plot")
+    kinds = plot_kinds()
+    if kind is None:
+        raise InputError(
+            f"{path} records no figure kind (attribute 'plot'); files written by deeprg "
+            f"commands carry one of: {', '.join(kinds)}"
+        )
+    if kind not in _PLOTTERS:
+        raise InputError(f"{path}: no plotter for kind {kind!r} (known: {', '.join(kinds)})")
+    target = Path(out) if out is not None else Path(path).with_suffix(".png")
+    return _PLOTTERS[kind][1](ds, target)
+
+
+__all__ = ["plot_anneal", "plot_file", "plot_kinds", "plot_mc", "plot_replica"]

@@ -97,4 +97,16 @@ def run_reproduction(
     check_writable(out_dir / f"{name}.nc", what="--out")
     res = rep.run(size=size, seed=seed, out_dir=out_dir)
     config = {"reproduction": name, "size": size, **res.config}
-    return write_dataset(res.dataset, out_dir / f"{name}.nc", config=config, seed=seed), res
+    from deeprg.experiments.figures import plot_file
+    from deeprg.plotting import _PLOTTERS
+
+    ds = res.dataset
+    has_plot = name in _PLOTTERS  # figures drawn from the saved file (deeprg plot NAME.nc)
+    if has_plot:
+        ds = ds.copy()
+        ds.attrs["plot"] = name
+    path = write_dataset(ds, out_dir / f"{name}.nc", config=config, seed=seed)
+    if has_plot:
+        figs = [plot_file(path, out_dir / f"{name}.{ext}") for ext in ("png", "pdf")]
+        res = ReproductionResult(res.dataset, figs, res.summary, res.config)
+    return path, res
