@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "bpkr",
     "compare",
     "demo",
+    "info",
     "mc",
     "plot",
     "replica",

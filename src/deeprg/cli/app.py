@@ -11,6 +11,7 @@ app = typer.Typer(
     name="deeprg",
     help="Statistical mechanics of deep neural networks: theory, simulation, reproduction.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # help text is plain: no markup or emoji codes (a:b:logN)
     add_completion=True,
     pretty_exceptions_enable=False,
 )
