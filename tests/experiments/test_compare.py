@@ -93,7 +93,7 @@ def test_reproduction_bpkr_sampling_quick(tmp_path):
     # 14 comparisons: allow 4 se (a 3-se band would fail by chance ~4% of the time)
     assert float(np.abs(dev_e).max()) < 4 and float(np.abs(dev_a).max()) < 4
     assert float(ds["rhat_max"].max()) < 1.05
-    assert res.figures[0].exists() and "standard errors" in res.summary
+    assert "standard errors" in res.summary  # figure: test_reproduction_figures.py
 
 
 def test_trace_is_arviz_inference_data_and_equilibrium_is_reported(tmp_path, capsys):

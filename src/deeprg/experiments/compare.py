@@ -15,6 +15,7 @@ import numpy as np
 
 from deeprg.data import DataSplit
 from deeprg.plotting import register_plot
+from deeprg.schema import annotate, var
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,6 @@ def compare_dataset(cr: CompareResult):
     s = cr.sampler
     vals[-1] = [s["eps_g"], s["bias2"], s["variance"], s["a2_over_N"]]
     se[0], se[3] = s["eps_g_se"], s["a2_over_N_se"]
-    from deeprg.schema import annotate, var
 
     ds = xr.Dataset(
         {"value": (("source", "observable"), vals), "sampler_se": ("observable", se)},
@@ -257,7 +257,23 @@ _TABLE_ROWS = (
     (2, 60, 1.0),
     (2, 30, 1.0),
 )
-_SIZES = {"quick": {"chains": 16, "steps": 1200}, "full": {"chains": 32, "steps": 6000}}
+_SIZES = {
+    "tiny": {"chains": 2, "steps": 40},  # plumbing only (tests)
+    "quick": {"chains": 16, "steps": 1200},
+    "full": {"chains": 32, "steps": 6000},
+}
+
+
+_TABLE_ATTRS = {
+    "eps_g": var("generalization error", "test eps_g per table row from each source"),
+    "a2_over_N": var("readout norm per width", "sampled <|a|^2>/N_L (gibbs) vs the theory's u_L"),
+    "eps_g_se": var("standard error of the Gibbs eps_g", "sd of chain means / sqrt(chains)"),
+    "a2_over_N_se": var("standard error of the Gibbs a2/N", "sd of chain means / sqrt(chains)"),
+    "rhat_max": var("max R-hat", "largest split R-hat of the Gibbs run of the row"),
+    "L": var("depth L", "number of hidden layers of the row's network"),
+    "width": var("width N", "hidden-layer width of the row's network"),
+    "sigma2": var("prior variance sigma^2", "weight prior variance of the row's network"),
+}
 
 
 def _register() -> None:
@@ -339,13 +355,14 @@ def _register() -> None:
             },
             coords={"row": row, "source": sources},
         )
-        fig = _plot_table(ds, Path(out_dir) / "bpkr-sampling.png")
-        return ReproductionResult(ds, [fig], "\n".join(lines), cfg)
+        annotate(ds, _TABLE_ATTRS)
+        return ReproductionResult(ds, [], "\n".join(lines), cfg)
 
 
-def _plot_table(ds, path: Path) -> Path:
-    from deeprg.plotting import subplots
-    from deeprg.results import atomic_path
+@register_plot("bpkr-sampling")
+def plot_bpkr_sampling(ds: Any, path: Path) -> Path:
+    """The §7.2 table as a figure: ε_g and ⟨‖a‖²⟩/N_L per row, theory modes vs Gibbs ± se."""
+    from deeprg.plotting import save_figure, subplots
 
     fig, axes = subplots(1, 2, figsize=(10, 3.5))
     row = ds["row"].values
@@ -363,10 +380,7 @@ def _plot_table(ds, path: Path) -> Path:
         ax.set_title("ε_g" if key == "eps_g" else "⟨‖a‖²⟩/N_L vs u_L")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 _register()
