@@ -25,6 +25,7 @@ _REPRODUCTION_MODULES: tuple[str, ...] = (
     "bpkr_nonlinear",
     "bpkr_repro",
     "compare",
+    "perceptron_mc_repro",
     "perceptron_repro",
     "perceptron_theory",
 )
