@@ -3,9 +3,10 @@
 Each reproduced result lives in its own module under ``deeprg.experiments`` and registers a
 function with :func:`register`. The function builds its configuration for the requested size
 (``"quick"``: under 10 minutes on 2 cores, used by a slow test; ``"full"``: publication-quality
-statistics), runs theory and simulation, writes its figures into ``out_dir`` and returns a
-:class:`ReproductionResult`. The CLI writes the dataset (atomically, with provenance) and
-prints the summary.
+statistics), runs theory and simulation and returns a :class:`ReproductionResult`.
+:func:`run_reproduction` writes the dataset (atomically, with provenance) and, when a plotter
+is registered under the reproduction's name (:func:`deeprg.plotting.register_plot`), draws
+``NAME.png`` and ``NAME.pdf`` from the saved file, as ``deeprg plot NAME.nc`` does.
 """
 
 from __future__ import annotations
