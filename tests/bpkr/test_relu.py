@@ -45,13 +45,13 @@ def test_saddle_equations_hold_with_the_relu_kernel_and_huge_width_is_gp():
     assert big == pytest.approx(gp, rel=1e-6)
 
 
-def test_relu_rejects_exact_mode_and_layer_kernels():
+def test_relu_rejects_exact_mode_and_unknown_activations():
+    """(ReLU layer kernels exist since the layer-wise theory: tests/bpkr/test_nonlinear*.)"""
     rng = np.random.default_rng(6)
     X, y = rng.standard_normal((8, 4)), rng.standard_normal(8)
     with pytest.raises(InputError, match="exact"):
         fit(X, y, [5], 1.0, 0.1, mode="exact", activation="relu")
-    with pytest.raises(InputError, match="linear"):
-        fit(X, y, [5], 1.0, 0.1, activation="relu").layer_kernels(X)
+    assert fit(X, y, [5], 1.0, 0.1, activation="relu").layer_kernels(X).shape == (2, 8, 8)
     with pytest.raises(InputError, match="activation"):
         fit(X, y, [5], 1.0, 0.1, activation="sigmoid")
 
