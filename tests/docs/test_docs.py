@@ -29,3 +29,14 @@ def test_nothing_points_outside_the_repository():
 
 def write_index() -> None:
     (ROOT / "docs" / "index.md").write_text(readme_as_index())
+
+
+def test_site_config_generates_the_api_reference_and_lists_every_tutorial():
+    yaml = __import__("pytest").importorskip("yaml")
+    cfg = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    plugins = [p if isinstance(p, str) else next(iter(p)) for p in cfg["plugins"]]
+    assert "mkdocstrings" in plugins and cfg["strict"] is True
+    nav = str(cfg["nav"])
+    for t in (ROOT / "docs" / "tutorials").glob("*.py"):
+        assert f"tutorials/{t.stem}.md" in nav
+        assert (ROOT / "docs" / "tutorials" / f"{t.stem}.md").exists()
