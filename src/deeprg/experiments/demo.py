@@ -34,7 +34,7 @@ class DemoConfig(Config):
     T: float = Field(0.05, gt=0, description="Temperature.")
     sim_widths: list[int] = Field([4, 16, 64], description="Widths of the Gibbs simulations.")
     sim_chains: int = Field(16, ge=2, description="Chains per simulated width.")
-    sim_steps: int = Field(1200, ge=2, description="Gibbs sweeps per chain after warm-up.")
+    sim_steps: int = Field(2000, ge=2, description="Gibbs sweeps per chain after warm-up.")
     seed: int = Field(0, ge=0, description="Seed for data subsampling and simulations.")
 
 
