@@ -69,6 +69,18 @@ class MCConfig(Config):
         description="Initial state: random, or planted at the teacher (teacher scenario; an "
         "exact posterior sample by the Nishimori property).",
     )
+    free_output: bool = Field(
+        False,
+        description="Control run: the output neurons are not clamped but flip like hidden ones "
+        "(random I/O only). Overlaps that persist then are memory of the protocol, not freezing "
+        "driven by the data.",
+    )
+
+    @model_validator(mode="after")
+    def _free_output_only_for_random_io(self) -> MCConfig:
+        if self.free_output and self.scenario != "random":
+            raise InputError("free_output is a control for scenario random only")
+        return self
 
     @model_validator(mode="after")
     def _cross_field(self) -> MCConfig:

@@ -129,6 +129,11 @@ def _flip(S, JT, h, w, fan, sparse, rptr, rk, l, mu, i, beta, kappa, eps, rng):
     s = S[l, mu, i]
     r = s * h[l - 1, mu, i]
     dH = _V(-r, kappa, eps) - _V(r, kappa, eps)
+    if l == JT.shape[0]:  # a free output neuron: only its own gap changes
+        if _accept(dH, beta, rng):
+            S[l, mu, i] = -s
+            return True, dH
+        return False, 0.0
     coef = -2.0 * s / np.sqrt(fan[l])
     col = JT[l, i]
     hrow = h[l, mu]
@@ -198,13 +203,13 @@ def _weight(S, J, JT, h, w, fan, sparse, conn, l, i, a, beta, kappa, eps, move, 
 
 
 @njit(cache=True)
-def _flip_sweep(S, JT, h, w, fan, sparse, rptr, rk, beta, kappa, eps, counts, rng):
-    """One flip sweep: Σ_{l=1}^{L−1} w[l]·M attempts at random sites (a hidden layer is picked
-    with probability ∝ its number of neurons). Returns the summed ΔH."""
-    L = JT.shape[0]
+def _flip_sweep(S, JT, h, w, fan, sparse, rptr, rk, beta, kappa, eps, counts, rng, top):
+    """One flip sweep: Σ_{l=1}^{top} w[l]·M attempts at random sites (a layer is picked with
+    probability ∝ its number of neurons); top = L − 1 (hidden layers) or L (free outputs).
+    Returns the summed ΔH."""
     M = S.shape[1]
     n_flip = 0
-    for l in range(1, L):
+    for l in range(1, top + 1):
         n_flip += w[l] * M
     total = 0.0
     for _a in range(n_flip):
@@ -254,9 +259,11 @@ def _mc_steps(S, J, JT, h, w, fan, sparse, conn, rptr, rk, n_steps, beta, kappa,
     (unless MOVE_NONE). ``counts`` (4,): flip attempts, accepted, weight attempts, accepted."""
     buf = np.zeros(S.shape[1])
     total = 0.0
+    top = J.shape[0] - 1 if flip == 1 else J.shape[0]  # flip 1: hidden layers, 2: and outputs
     for _ in range(n_steps):
         if flip:
-            total += _flip_sweep(S, JT, h, w, fan, sparse, rptr, rk, beta, kappa, eps, counts, rng)
+            total += _flip_sweep(S, JT, h, w, fan, sparse, rptr, rk, beta, kappa, eps, counts,
+                                 rng, top)  # fmt: skip
         if move != MOVE_NONE:
             total += _weight_sweep(S, J, JT, h, w, fan, sparse, conn, beta, kappa, eps, move,
                                    steps, counts, buf, rng)  # fmt: skip
@@ -272,12 +279,13 @@ def _rng(rng: np.random.Generator | None) -> np.random.Generator:
 
 
 def run_steps(S, J, h, w, graph, n, beta, kappa, eps, flip, move, steps, counts, rng) -> float:
-    """``n`` MC steps in place with the given moves (the compiled composition); returns ΔH."""
+    """``n`` MC steps in place with the given moves (the compiled composition); returns ΔH.
+    ``flip``: 0 no neuron flips, 1 (or True) hidden layers, 2 hidden layers and free outputs."""
     w = np.asarray(w, dtype=np.int64)
     g = graph
     args = (g.fan, g.sparse, g.conn, g.rptr, g.rk, int(n), float(beta), float(kappa), float(eps))
     steps = np.asarray(steps, dtype=np.float64)
-    return _mc_steps(S, J, _transposed(J), h, w, *args, bool(flip), int(move), steps, counts, rng)
+    return _mc_steps(S, J, _transposed(J), h, w, *args, int(flip), int(move), steps, counts, rng)
 
 
 def mc_sweeps(

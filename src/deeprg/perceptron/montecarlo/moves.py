@@ -37,8 +37,8 @@ class Flip:
 
     def step(self, st: State, model: Model, n: int, beta: float, counts, rng) -> float:
         return eng.run_steps(st.S, st.J, st.h, model.w, model.graph, n, beta, model.kappa,
-                             model.eps, True, eng.MOVE_NONE, np.zeros(len(model.w) - 1), counts,
-                             rng)  # fmt: skip
+                             model.eps, model.flip_code, eng.MOVE_NONE, np.zeros(len(model.w) - 1),
+                             counts, rng)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,9 @@ class Sweeps:
 
     def step(self, st: State, n: int, beta: float, rng: np.random.Generator) -> float:
         m = self.model
-        return eng.run_steps(st.S, st.J, st.h, m.w, m.graph, n, beta, m.kappa, m.eps,
-                             self.flip is not None, self.weight.code, self.weight.sizes,
-                             self.counts, rng)  # fmt: skip
+        flip = m.flip_code if self.flip is not None else 0
+        return eng.run_steps(st.S, st.J, st.h, m.w, m.graph, n, beta, m.kappa, m.eps, flip,
+                             self.weight.code, self.weight.sizes, self.counts, rng)  # fmt: skip
 
     def acceptance(self) -> np.ndarray:
         c = self.counts

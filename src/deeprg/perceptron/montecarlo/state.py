@@ -55,10 +55,16 @@ class Model:
     graph: Graph
     kappa: float
     eps: float
+    free_output: bool = False  # the output neurons flip too (control runs)
 
     @classmethod
     def from_config(cls, cfg: MCConfig, graph: Graph) -> Model:
-        return cls(cfg.widths, graph, float(cfg.kappa), float(cfg.eps))
+        return cls(cfg.widths, graph, float(cfg.kappa), float(cfg.eps), cfg.free_output)
+
+    @property
+    def flip_code(self) -> int:
+        """What the compiled flip sweep moves: 1 hidden layers, 2 hidden layers and outputs."""
+        return 2 if self.free_output else 1
 
     def energy(self, st: State) -> float:
         """Total energy H of a state (from its cached fields)."""
