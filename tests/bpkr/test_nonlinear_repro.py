@@ -6,7 +6,9 @@ from deeprg.experiments import registry
 from deeprg.schema import missing_attrs
 
 
-@pytest.mark.parametrize("name", ["bpkr-nonlinear", "bpkr-multiclass"])
+@pytest.mark.parametrize(
+    "name", ["bpkr-nonlinear", pytest.param("bpkr-multiclass", marks=pytest.mark.slow)]
+)
 def test_reproduction_plumbing_tiny(name, tmp_path):
     res = registry.get(name).run(size="tiny", seed=0, out_dir=tmp_path)
     assert res.summary and res.dataset.sizes and res.config["size"] == "tiny"
