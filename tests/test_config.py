@@ -142,3 +142,22 @@ def test_replica_cli_and_sweep_come_from_the_replica_models(monkeypatch):
     shared = set(field_specs(ReplicaConfig)) & set(field_specs(ReplicaPointConfig)) - {"alpha"}
     for k in shared:  # one source of defaults for the CLI and the sweep
         assert field_specs(ReplicaConfig)[k].default == exp.params[k].default
+
+
+def test_bpkr_sweep_comes_from_the_bpkr_model_and_fits_like_the_direct_call():
+    from deeprg.bpkr import fit
+    from deeprg.bpkr.config import BPKRConfig
+    from deeprg.experiments.configs import SamplingConfig
+
+    exp = get_experiment("bpkr")
+    assert exp.model is BPKRConfig and exp.params["T"].default == BPKRConfig().T
+    assert BPKRConfig(T=0).T == 0  # the theory has a T -> 0 limit; sampling does not
+    with pytest.raises(InputError, match="T must be > 0"):
+        SamplingConfig(T=0)
+    with pytest.raises(InputError, match="sigma2 must be one value or 3 values"):
+        BPKRConfig(widths=[10, 10], sigma2=[1.0, 1.0])
+    cfg = BPKRConfig(P=20, P_test=30, widths=[15, 15], sigma2=[1.0, 0.8, 1.2], T=0.1)
+    split = cfg.load()
+    a = cfg.fit(split)
+    b = fit(split.X, split.y, [15, 15], [1.0, 0.8, 1.2], 0.1, "saddle")
+    assert a.u == pytest.approx(b.u, rel=1e-12)

@@ -139,7 +139,9 @@ def test_bpkr_adapter_equals_direct_call(tmp_path):
     }
     run_sweep(spec, tmp_path / "b.nc", workers=2, progress=False)
     ds = collect(validate_spec(spec), tmp_path / "b.nc", write=False)
-    direct = bpkr_point("teacher", 30, 50, 0, 0, [30, 30], 1.3, 0.1, "saddle")
+    from deeprg.bpkr.config import BPKRConfig
+
+    direct = bpkr_point(BPKRConfig(P=30, P_test=50, widths=[30, 30], sigma2=1.3, T=0.1))
     assert float(ds["eps_g"].sel(widths="[30, 30]", sigma2=1.3)) == pytest.approx(
         direct["eps_g"], rel=1e-12
     )
@@ -161,7 +163,7 @@ def test_bpkr_adapter_equals_direct_call(tmp_path):
         ({"experiment": "toy", "grid": {"x": ["a"]}}, "grid.x\\[0\\]: must be float"),
         (
             {"experiment": "bpkr", "grid": {"widths": [[10]], "sigma2": [1.0, -2.0]}},
-            "grid.sigma2\\[1\\]: must be > 0",
+            "sigma2\\[1\\]: sigma2 must be one value or 2 values > 0",
         ),
         (
             {
@@ -181,7 +183,10 @@ def test_bpkr_adapter_equals_direct_call(tmp_path):
             {"experiment": "bpkr", "fixed": {"mode": "fast"}, "grid": {"widths": [[10]]}},
             "fixed.mode: must be one of saddle, exact, gp",
         ),
-        ({"experiment": "bpkr", "grid": {"widths": [[10, 0]]}}, "grid.widths\\[0\\]: every entry"),
+        (
+            {"experiment": "bpkr", "grid": {"widths": [[10, 0]]}},
+            "point widths\\[0\\]: widths must be integers >= 1",
+        ),
         (
             {"experiment": "replica", "fixed": {"L": 2}, "grid": {"alpha": [1.0, 0.0]}},
             "alpha\\[1\\]: must be > 0",
@@ -225,7 +230,8 @@ def test_cli_sweep_roundtrip_and_errors(tmp_path, capsys):
     assert "2 points" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main(["sweep", "list"])
-    assert "sigma2 (float, default 1.0, >0)" in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert "sigma2 (list, default [1.0])" in listing and "T (float, default 0.05, >=0)" in listing
     bad = tmp_path / "bad.toml"
     bad.write_text('experiment = "toy"\n[grid]\nx = [1.0]\nq = [2]\n')
     with pytest.raises(SystemExit) as exc:

@@ -137,4 +137,6 @@ def list_cmd() -> None:
                 rule = f", {p.rule}"
             else:
                 rule = f", one of {'|'.join(map(str, p.rule))}"
+            sym = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+            rule += "".join(f", {sym[key]}{b:g}" for key, b in p.bounds)
             typer.echo(f"    {k} ({p.type.__name__}, {d}{rule})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from deeprg.config import Config
 from deeprg.errors import InputError
@@ -96,3 +96,38 @@ class DataConfig(Config):
             seed=self.seed,
             **opts,
         )
+
+
+class NetworkConfig(DataConfig):
+    """A fully connected network N0 → widths → 1 with its prior and temperature on a data set
+    (shared by the theory, ``BPKRConfig``, and the sampling experiments)."""
+
+    widths: list[int] = Field(
+        [60], min_length=1, description="Hidden widths N_1,..,N_L (input side first)."
+    )
+    sigma2: list[float] = Field(
+        [1.0],
+        min_length=1,
+        description="Prior variance: one value or L+1 values.",
+        json_schema_extra={"scalar_ok": True},
+    )
+    T: float = Field(0.05, gt=0, description="Temperature T > 0.")
+
+    @field_validator("sigma2", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @model_validator(mode="after")
+    def _network(self) -> NetworkConfig:
+        if any(n < 1 for n in self.widths):
+            raise InputError(f"widths must be integers >= 1, got {self.widths}")
+        L = len(self.widths)
+        if len(self.sigma2) not in (1, L + 1) or any(not s > 0 for s in self.sigma2):
+            raise InputError(f"sigma2 must be one value or {L + 1} values > 0, got {self.sigma2}")
+        return self
+
+    @property
+    def sigma2_value(self) -> float | list[float]:
+        """sigma2 as the theory functions take it (one float, or one per layer)."""
+        return self.sigma2[0] if len(self.sigma2) == 1 else list(self.sigma2)

@@ -16,9 +16,6 @@ from deeprg.errors import InputError
 
 PointFn = Callable[..., dict[str, Any]]
 REQUIRED = object()
-# choices mirrored from deeprg.data.DATASETS / deeprg.sampling.SAMPLERS without importing them
-DATASETS = ("teacher", "template", "digits", "mnist")
-SAMPLERS = ("gibbs", "mala", "langevin")
 # dimensions of list-valued results (the canonical dims of deeprg.schema): name, first index
 LAYER, WLAYER, HIDDEN = ("layer", 0), ("wlayer", 1), ("layer", 1)
 
@@ -184,42 +181,26 @@ def toy(
     return {"value": x * x + y + 0.001 * seed, "pair": [x, y]}
 
 
-@register_point(
+def _bpkr_model() -> Any:
+    from deeprg.bpkr.config import BPKRConfig
+
+    return BPKRConfig
+
+
+@register_model(
     "bpkr",
-    {
-        "data": (str, "teacher", DATASETS),
-        "P": (int, 60, ">=1"),
-        "P_test": (int, 1000, ">=1"),
-        "N0": (int, 0, ">=0"),
-        "seed": (int, 0, ">=0"),
-        "widths": (list, REQUIRED, ">=1"),
-        "sigma2": (float, 1.0, ">0"),
-        "T": (float, 0.05, ">=0"),
-        "mode": (str, "saddle", ("saddle", "exact", "gp")),
-        "activation": (str, "linear", ("linear", "relu")),
-    },
-    "BPKR theory (deep linear network, or the ReLU heuristic): u, U, eps_g, bias2, variance, "
+    _bpkr_model(),
+    "BPKR theory (deep linear network, or the kernel-renormalization theories of nonlinear "
+    "networks; parameters and defaults are those of BPKRConfig): u, U, eps_g, bias2, variance, "
     "train_error, log_evidence",
     result_dims={"u": HIDDEN},
 )
-def bpkr_point(
-    data: str,
-    P: int,
-    P_test: int,
-    N0: int,
-    seed: int,
-    widths: list,
-    sigma2: float,
-    T: float,
-    mode: str,
-    activation: str = "linear",
-) -> dict[str, Any]:
-    from deeprg.bpkr import fit, report
-    from deeprg.data import make_dataset
+def bpkr_point(config: Any) -> dict[str, Any]:
+    """One theory point (docs/theory/bpkr.md §2–4) on the configuration's data split."""
+    from deeprg.bpkr import report
 
-    split = make_dataset(data, P=P, P_test=P_test, N0=N0 or None, seed=seed)
-    fitted = fit(split.X, split.y, widths, sigma2, T, mode, activation=activation)
-    rep = report(fitted, split.X_test, split.y_test)
+    split = config.load()
+    rep = report(config.fit(split), split.X_test, split.y_test)
     keys = ("U", "eps_g", "bias2", "variance", "train_error", "log_evidence", "converged")
     return {k: rep[k] for k in keys} | {"u": rep["u"]}
 
