@@ -119,9 +119,9 @@ def test_P_beyond_the_rows_of_the_file(capsys, npz_files, opt, n):
 def test_builtin_defaults_unchanged(capsys):
     rep = _bpkr_json(capsys, [])
     assert rep["P"] == 60
-    from deeprg.cli import _options as o
+    from deeprg.data.config import P_DEFAULT, P_TEST_DEFAULT
 
-    assert (o.P_DEFAULT, o.P_TEST_DEFAULT) == (60, 1000)
+    assert (P_DEFAULT, P_TEST_DEFAULT) == (60, 1000)
 
 
 def test_help_documents_P_with_files(capsys):

@@ -167,7 +167,7 @@ def test_cli_data_path(tmp_path, capsys):
     for bad, msg in (
         (
             ["bpkr", "--data", "teacher", "--data-path", str(d)],
-            "data_path applies to data mnist",
+            "--data-path applies to data mnist",
         ),
         (["bpkr", "--data", "mnist", "--data-path", str(tmp_path / "x")], "does not exist"),
     ):

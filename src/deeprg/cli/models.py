@@ -77,6 +77,21 @@ def _parse_list(name: str, text: Any, item: type | None) -> Any:
     return parse_ints(name, text) if item is int else parse_floats(name, text)
 
 
+def _build(model: type[Config], values: dict[str, Any], flags: dict[str, Any]) -> Config:
+    """The model from the parsed options; a message that starts with a field name names the
+    option instead (``T must be >= 0`` -> ``--temperature must be >= 0``)."""
+    from deeprg.errors import InputError
+
+    try:
+        return model(**values)
+    except InputError as exc:
+        name, _, rest = str(exc).partition(" ")
+        if name not in values or not rest:
+            raise
+        names = flags.get(name, "--" + name.replace("_", "-"))
+        raise InputError(f"{names if isinstance(names, str) else names[0]} {rest}") from None
+
+
 def model_command(
     model: type[Config],
     flags: dict[str, str | tuple[str, ...]] | None = None,
@@ -100,7 +115,7 @@ def model_command(
             for k in fields:
                 if specs[k].type is list:
                     values[k] = _parse_list(k, values[k], specs[k].item_type)
-            return fn(model(**values), **kw)
+            return fn(_build(model, values, flags or {}), **kw)
 
         cmd.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         cmd.__annotations__ = {p.name: p.annotation for p in params}
