@@ -79,3 +79,24 @@ class BPKRConfig(NetworkConfig):
 
 
 __all__ = ["BPKRConfig"]
+
+
+def bpkr_report(config: BPKRConfig, progress: Any = None) -> dict[str, Any]:
+    """The report dict (:func:`deeprg.bpkr.report`) of ``config`` on its test split, with the
+    data description under ``"data"``."""
+    from deeprg.bpkr.api import report
+
+    split = config.load()
+    rep = report(config.fit(split, progress), split.X_test, split.y_test)
+    return rep | {"data": split.info}
+
+
+def run_bpkr(config: BPKRConfig, progress: Any = None) -> Any:
+    """The theory of ``config`` as a labelled :class:`xarray.Dataset` (``layer`` = hidden layers
+    1..L; attrs carry the configuration, its hash and the package version)."""
+    from deeprg.bpkr.io import report_dataset
+    from deeprg.results import provenance
+
+    ds = report_dataset(bpkr_report(config, progress))
+    ds.attrs.update(provenance(config.model_dump(mode="json"), config.seed))
+    return ds

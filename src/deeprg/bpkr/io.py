@@ -30,7 +30,31 @@ def report_dataset(rep: dict[str, Any]):
     if rep.get("residual") is not None:
         ds["residual"] = float(rep["residual"])
     ds.attrs["mode"] = rep["mode"]
-    return ds
+    return _annotate_single(ds)
+
+
+def _annotate_single(ds: Any) -> Any:
+    """Attributes of a single-output report's variables (docs/theory/bpkr.md §2–4)."""
+    from deeprg.schema import annotate, var
+
+    table = {
+        "u": var("layer order parameter", "u_l: renormalization of the layer-l kernel"),
+        "width": var("hidden width", "N_l"),
+        "sigma2_next": var("prior variance of the next weights", "sigma_{l+1}^2"),
+        "U": var("kernel scale", "U = prod_l u_l: the output kernel is U K_0 (bpkr.md §2.3)"),
+        "G": var("saddle-point source", "G(U) in u_l = sigma^2 (1 + G(U) / N_l)"),
+        "eps_g": var("generalization error", "bias2 + variance on the test inputs"),
+        "bias2": var("squared bias", "mean over test inputs of (mean predictor - y)^2"),
+        "variance": var("predictor variance", "mean over test inputs"),
+        "train_error": var("training error", "per training example"),
+        "log_evidence": var("log evidence", "log marginal likelihood (per the mode)", "nats"),
+        "T": var("temperature", "likelihood noise variance T"),
+        "converged": var("converged", "the solver reached its tolerance"),
+        "status": var("solver status", "converged | not_converged"),
+        "residual": var("residual", "the solver's final residual"),
+        "layer": var("hidden layer", "l = 1..L"),
+    }
+    return annotate(ds, table)
 
 
 def _multi_dataset(rep: dict[str, Any]):

@@ -21,19 +21,16 @@ def bpkr(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
 ) -> None:
     """Solve the kernel-renormalization theory and report u_l, U, ε_g = bias² + variance."""
-    from deeprg.bpkr.api import report
+    from deeprg.bpkr.config import bpkr_report
     from deeprg.bpkr.io import report_dataset
     from deeprg.cli.app import stderr_progress
     from deeprg.results import check_writable, to_json, write_dataset
 
     if out is not None:
         check_writable(out, what="--out")
-    split = config.load()
     # exact mode reports its per-layer steps: an estimate and a progress bar on stderr when long
     with stderr_progress(f"exact mode, L = {len(config.widths)}") as progress:
-        fitted = config.fit(split, progress)
-    rep = report(fitted, split.X_test, split.y_test)
-    rep["data"] = split.info
+        rep = bpkr_report(config, progress)
     if out is not None:
         write_dataset(report_dataset(rep), out, config=rep, seed=config.seed)
     if json_out:

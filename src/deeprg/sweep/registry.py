@@ -197,10 +197,9 @@ def _bpkr_model() -> Any:
 )
 def bpkr_point(config: Any) -> dict[str, Any]:
     """One theory point (docs/theory/bpkr.md §2–4) on the configuration's data split."""
-    from deeprg.bpkr import report
+    from deeprg.bpkr.config import bpkr_report
 
-    split = config.load()
-    rep = report(config.fit(split), split.X_test, split.y_test)
+    rep = bpkr_report(config)
     keys = ("U", "eps_g", "bias2", "variance", "train_error", "log_evidence", "converged")
     return {k: rep[k] for k in keys} | {"u": rep["u"]}
 
