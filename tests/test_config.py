@@ -165,11 +165,10 @@ def test_bpkr_sweep_comes_from_the_bpkr_model_and_fits_like_the_direct_call():
 
 def test_run_bpkr_gives_a_labelled_dataset_with_provenance():
     from deeprg.bpkr.config import BPKRConfig, bpkr_report, run_bpkr
-    from deeprg.identity import config_hash
     from deeprg.schema import missing_attrs
 
     cfg = BPKRConfig(P=20, P_test=30, widths=[15, 15], T=0.1)
     ds = run_bpkr(cfg)
     assert list(ds["layer"].values) == [1, 2] and not missing_attrs(ds)
-    assert ds.attrs["config_hash"] == config_hash(cfg.model_dump(mode="json"))
+    assert ds.attrs["config_hash"] == cfg.hash()
     assert float(ds["eps_g"]) == pytest.approx(bpkr_report(cfg)["eps_g"], rel=1e-12)

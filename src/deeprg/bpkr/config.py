@@ -98,5 +98,5 @@ def run_bpkr(config: BPKRConfig, progress: Any = None) -> Any:
     from deeprg.results import provenance
 
     ds = report_dataset(bpkr_report(config, progress))
-    ds.attrs.update(provenance(config.model_dump(mode="json"), config.seed))
+    ds.attrs.update(provenance(config.to_dict(), config.seed))
     return ds
