@@ -202,6 +202,12 @@ def run_nonlinear(size: str, seed: int, out_dir: Path) -> ReproductionResult:
             for L in Ls:
                 for N in Ns:
                     s = ds.sel(data=data, activation=act, L=L, N=N)
+                    if not np.isfinite(float(s["sim_eps_g"])):
+                        th_ = " ".join(
+                            f"{t} {float(s['eps_g_theory'].sel(theory=t)):.4f}" for t in THEORIES
+                        )
+                        lines.append(f"[{data} {act} L={L} N={N}] not sampled; theory: {th_}")
+                        continue
                     d = " ".join(
                         f"{t} {float(s['dev_se'].sel(theory=t)):+.1f}se"
                         f"({100 * float(s['rel_dev'].sel(theory=t)):+.1f}%)"
