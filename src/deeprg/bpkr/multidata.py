@@ -3,32 +3,12 @@ shape (P, D) (docs/theory/nonlinear-renormalization.md §3)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from deeprg.data import DataSplit
 from deeprg.errors import InputError, check_int
-
-
-@dataclass(frozen=True)
-class MultiSplit:
-    """Training and test inputs with (P, D) targets."""
-
-    X: np.ndarray
-    y: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def P(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def N0(self) -> int:
-        return int(self.X.shape[1])
 
 
 def one_hot(labels: np.ndarray, D: int = 10) -> np.ndarray:
@@ -38,7 +18,7 @@ def one_hot(labels: np.ndarray, D: int = 10) -> np.ndarray:
 
 def mnist_all_classes(
     P: int, P_test: int, *, seed: int = 0, center: bool = True, path: str | Path | None = None
-) -> MultiSplit:
+) -> DataSplit:
     """All ten MNIST digits with one-hot targets (P, 10); inputs as the two-class sets
     (centered on the training mean, ‖x‖² = N0). Default: the 5,000 shipped digits."""
     from deeprg import data as dmod
@@ -70,7 +50,7 @@ def mnist_all_classes(
     Y = one_hot(lab)
     info = {"name": "mnist", "seed": seed, "center": center, "classes": "all", "D": 10}
     info |= {"N0": int(X.shape[1]), "targets": "one-hot"}
-    return MultiSplit(X[:P], Y[:P], X[P:], Y[P:], info)
+    return DataSplit(X[:P], Y[:P], X[P:], Y[P:], info)
 
 
 def npz_targets_2d(path: str | Path) -> bool:
@@ -84,7 +64,7 @@ def npz_targets_2d(path: str | Path) -> bool:
 
 def load_npz_multi(
     train: str | Path, test: str | Path, *, P: int | None = None, P_test: int | None = None
-) -> MultiSplit:
+) -> DataSplit:
     """Training and test ``.npz`` files with X (P, N0) and y (P, D), validated."""
     out = []
     for p, n, name in ((train, P, "P"), (test, P_test, "P_test")):
@@ -106,4 +86,4 @@ def load_npz_multi(
     (X, y), (Xt, yt) = out
     if Xt.shape[1] != X.shape[1] or yt.shape[1] != y.shape[1]:
         raise InputError("the test file must have the same N0 and D as the training file")
-    return MultiSplit(X, y, Xt, yt, {"name": "npz", "train": str(train), "test": str(test)})
+    return DataSplit(X, y, Xt, yt, {"name": "npz", "train": str(train), "test": str(test)})
