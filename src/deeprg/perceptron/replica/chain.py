@@ -8,10 +8,11 @@ closure:
 
 - **closure A** (§3.5, §3.6, §3.9): perceptron l sees the gap overlap p_l = q_{l−1} Q_l q_l (the
   triple product); every interior neuron layer is an :class:`~.factors.IsingNeurons` factor;
-- **closure B** (§3.7, random I/O, RS): perceptron l < L owns its output neuron, p_l = q_{l−1} Q_l
-  and the factor is :meth:`~.factors.GapConstraint.cavity_moments` (the neuron's Ising entropy
-  is inside it; only its Legendre part q̂(q − 1)/2 remains); the last perceptron (output clamped)
-  is the plain gap factor.
+- **closure B** (§3.7 random I/O, §3.7.1 teacher; RS): perceptron l < L owns its output neuron,
+  p_l = q_{l−1} Q_l and the factor is :meth:`~.factors.GapConstraint.cavity_moments` (the
+  neuron's Ising entropy is inside it; only its Legendre part remains, q̂(q − 1)/2 for random
+  I/O, −q̂(1 + q)/2 for the teacher); the last perceptron (output clamped) is the plain gap
+  factor.
 
 Free entropy (per N c; s the replica sign of the factors):
 
@@ -71,11 +72,10 @@ class Chain:
         liquid: np.ndarray | None = None,
         rs_fast: bool = True,
     ):
-        if closure == "B" and (scenario != "random" or k):
-            raise InputError(
-                "closure B is implemented for the random scenario, RS, only (spec §3.7: the "
-                "teacher–student version of B is not derived there); use closure A"
-            )
+        if closure == "B" and k:
+            raise InputError("closure B is implemented for RS (k = 0) only; use closure A")
+        if closure == "B" and field is not None and np.any(np.asarray(field) != 0):
+            raise InputError("field (teacher side channel) is implemented for closure A only")
         self.L, self.alpha, self.k = L, float(alpha), k
         self.K1 = k + 1
         self.scenario, self.closure, self.margin = scenario, closure, margin

@@ -198,8 +198,8 @@ class IsingNeurons:
 class GapConstraint:
     """Gap constraint of one perceptron: (1/n) ln Ξ[p] = E g_1 with
     g_{k+1}(h) = ln Φ((h − κ)/√(1 − p_k)) (§3.9 item 3; RS: G_κ(p), §3.4); teacher: G_TS(p)
-    (§3.6). Closure B (§3.7, RS, random I/O): :meth:`cavity_moments`, the factor with its output
-    neuron inside, G_B(p, q̂)."""
+    (§3.6). Closure B (§3.7, §3.7.1, RS): :meth:`cavity_moments`, the factor with its output
+    neuron inside, G_B(p, q̂) (random I/O) or G_B^TS(p, q̂) (teacher)."""
 
     k: int = 0
     nodes: tuple[int, ...] = DEFAULT_NODES[0]
@@ -254,25 +254,30 @@ class GapConstraint:
         return self._recursion(p, x)[1]
 
     def _check_cavity(self) -> None:
-        if self.k or self.nishimori:
+        if self.k:
             raise InputError(
-                "the closure-B gap factor is implemented for RS (k = 0), random I/O (§3.7; "
-                "its k-RSB needs the two-dimensional recursion of §3.9 item 6)"
+                "the closure-B gap factor is implemented for RS (k = 0) only (its k-RSB needs "
+                "the two-dimensional recursion of §3.9 item 6)"
             )
 
     def cavity_term(self, p: np.ndarray, qhat: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Closure B: G_B(p, q̂) = E_z E_w ln[e^{√q̂ w} Φ(γz) + e^{−√q̂ w} Φ(−γz)] per layer,
-        the gap constraint summed over its own output neuron σ = ±1 in the field √q̂ w.
-        (§3.7 derives it at κ = 0; the margin enters closure B only through the last, plain gap
-        factor, as it always has here.)"""
+        the gap constraint summed over its own output neuron σ = ±1 in the field √q̂ w
+        (§3.7); teacher: G_B^TS, the same with the field q̂ + √q̂ w and the weight 2Φ(γz)
+        (§3.7.1). (Derived at κ = 0; the margin enters closure B only through the last,
+        plain gap factor, as it always has here.)"""
         self._check_cavity()
-        return sp.G_B(p[..., 0], qhat[..., 0])
+        f = sp.G_B_ts if self.nishimori else sp.G_B
+        return f(p[..., 0], qhat[..., 0])
 
     def cavity_moments(
         self, p: np.ndarray, qhat: np.ndarray, x: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Closure B: (M, q) with M = −2 ∂_p G_B (the conjugate of p) and q the output neuron's
-        overlap E_z E_w tanh²(√q̂ w + u(γz)) (∂ [q̂(q − 1)/2 + G_B]/∂q̂ = 0)."""
+        """Closure B: (M, q) with M = −2 s ∂_p G_B (the conjugate of p) and q the output
+        neuron's overlap, E_z E_w tanh²(√q̂ w + u(γz)) (random, ∂ [q̂(q − 1)/2 + G_B]/∂q̂ = 0)
+        or its Nishimori form (teacher, ∂ [−q̂(1 + q)/2 + G_B^TS]/∂q̂ = 0, §3.7.1)."""
         self._check_cavity()
         p0, qh0 = p[..., 0], np.maximum(qhat[..., 0], 0.0)
+        if self.nishimori:
+            return 2 * sp.dG_B_ts(p0, qh0)[..., None], sp.q_B_ts(p0, qh0)[..., None]
         return -2 * sp.dG_B(p0, qh0)[..., None], sp.q_B(p0, qh0)[..., None]

@@ -277,3 +277,79 @@ def q_B(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
     u = u_field(g[:, None] * Z)
     arg = u[..., None] + np.sqrt(np.maximum(qhat, 0.0))[:, None, None] * _GH_X
     return (W * (np.tanh(arg) ** 2 @ _GH_W)).sum(1)
+
+
+# ------------------------------------------------------------------ variant B, teacher (§3.7.1)
+
+_V_BP = np.linspace(-18.0, 18.0, 37)  # unit panels, a breakpoint at v = 0 (kink of |v|)
+_V_NODES = (
+    0.5 * np.diff(_V_BP)[:, None] * _LEG_X[None, :] + 0.5 * (_V_BP[:-1] + _V_BP[1:])[:, None]
+).ravel()
+_V_W = (0.5 * np.diff(_V_BP)[:, None] * np.broadcast_to(_LEG_W, (36, 10))).ravel()
+
+
+def _cavity_w_avgs(a: np.ndarray, qhat: float) -> tuple[np.ndarray, np.ndarray]:
+    """(E_w log2cosh(a + √q̂ w), E_w tanh²(a + √q̂ w)) elementwise in ``a``.
+
+    q̂ ≤ 1: Gauss–Hermite in w (the integrands vary on the scale 1/√q̂ ≥ 1 in w). q̂ > 1: in
+    v = a + √q̂ w ~ N(a, q̂), log2cosh v = |v| + ln(1 + e^{−2|v|}) with E|v| in closed form and
+    the localized rest, like sech² = 1 − tanh², on unit Gauss–Legendre panels of |v| ≤ 18
+    (Gauss–Hermite alone loses 10⁻⁴–10⁻³ at q̂ ~ 30, where the integrand has a sharp bend)."""
+    if qhat <= 1.0:
+        y = a[..., None] + np.sqrt(max(qhat, 0.0)) * _GH_X
+        return log2cosh(y) @ _GH_W, np.tanh(y) ** 2 @ _GH_W
+    s = np.sqrt(qhat)
+    dens = np.exp(-0.5 * ((_V_NODES - a[..., None]) / s) ** 2) / (s * np.sqrt(2 * np.pi))
+    r = a / s
+    abs_v = s * np.sqrt(2 / np.pi) * np.exp(-0.5 * r**2) + a * special.erf(r / np.sqrt(2))
+    av = np.abs(_V_NODES)
+    rest = (dens * (np.log1p(np.exp(-2 * av)) * _V_W)).sum(-1)
+    sech2 = (dens * ((1 - np.tanh(av) ** 2) * _V_W)).sum(-1)
+    return abs_v + rest, 1.0 - sech2
+
+
+def _ts_cavity_parts(p: np.ndarray, qhat: np.ndarray):
+    """Nodes and integrands of the teacher cavity factor: weights W·2Φ(x) (the teacher's own
+    output σ_t = +1 after the σ → −σ symmetry), F(x) = E_w log2cosh(q̂ + √q̂ w + u(x)) −
+    log2cosh u(x) and T(x) = E_w tanh²(q̂ + √q̂ w + u(x)), x = γz."""
+    p = np.clip(np.atleast_1d(np.asarray(p, dtype=np.float64)), 0.0, P_MAX)
+    qhat = np.maximum(np.broadcast_to(np.asarray(qhat, dtype=np.float64), p.shape), 0.0)
+    g = gamma_of(p)
+    Z, W = z_nodes(g)
+    x = g[:, None] * Z
+    u = u_field(x)
+    F = np.empty_like(x)
+    T = np.empty_like(x)
+    for i, qh in enumerate(qhat):  # one row per layer (a few)
+        lc, T[i] = _cavity_w_avgs(qh + u[i], float(qh))
+        F[i] = lc - log2cosh(u[i])
+    return p, qhat, g, Z, W * 2 * special.ndtr(x), F, T
+
+
+def G_B_ts(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
+    """Closure B, teacher: G_B^TS(p, q̂) = 2 E_z Φ(γz) E_w ln[e^{y}Φ(γz) + e^{−y}Φ(−γz)] with
+    y = q̂ + √q̂ w (§3.7.1); G_B^TS(p, 0) = 0."""
+    *_, Wt, F, _ = _ts_cavity_parts(p, qhat)
+    return (Wt * F).sum(1)
+
+
+def dG_B_ts(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
+    """∂_p G_B^TS = E_z[K(γz)(z² − 1)]/(2γ²(1−p)²), K = 2Φ F (Stein, §3.7.1); central
+    differences for γ < 0.05."""
+    p, qhat, g, Z, Wt, F, _ = _ts_cavity_parts(p, qhat)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (Wt * F * (Z**2 - 1)).sum(1) / (2 * g**2 * (1 - p) ** 2)
+    small = g < 0.05
+    if np.any(small):
+        h = 1e-4
+        ps, qs = p[small], qhat[small]
+        lo = np.maximum(ps - h, 0.0)
+        out[small] = (G_B_ts(ps + h, qs) - G_B_ts(lo, qs)) / (ps + h - lo)
+    return out
+
+
+def q_B_ts(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
+    """Closure B, teacher: q = 2 E_z Φ(γz) E_w tanh²(q̂ + √q̂ w + u(γz)) (§3.7.1; equal to the
+    student–teacher form with tanh by the Nishimori identity)."""
+    *_, Wt, _, T = _ts_cavity_parts(p, qhat)
+    return (Wt * T).sum(1)
