@@ -37,6 +37,7 @@ _COMMAND_MODULES = (
     "demo",
     "info",
     "mc",
+    "mp",
     "plot",
     "replica",
     "reproduce",

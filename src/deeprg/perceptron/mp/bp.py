@@ -1,0 +1,300 @@
+"""Relaxed belief propagation (GAMP / BiG-AMP form) on one deep perceptron network
+(docs/theory/perceptron.md §6).
+
+Every constraint (weight layer l, unit i, pattern μ) reads the weight row J_i^l (c Gaussian
+messages: mean ``a``, variance ``v``), its c input neurons (magnetizations ``m`` of layer l−1)
+and its output neuron (layer l). The pre-activation is Gaussian by the central limit in c
+(§6.1); the channel :func:`channel` gives g = ∂ω ln Z, g' = ∂ω g and the message to the output
+neuron; the weight update (§6.2) and the neuron update (§6.3) carry the Onsager terms, so that
+all state lives on nodes (O(L·N·(c + M)) memory) and one iteration costs O(L·N·c·M).
+
+Arrays are unit-major: ``m[l]`` has shape (N, M); ``conn[l−1]`` (N, c) lists the inputs of
+every unit of layer l, sorted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+from scipy.special import erfcx, log_ndtr
+
+_SQRT_2_PI = np.sqrt(2.0 / np.pi)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The quenched data of one network: wiring, clamped inputs and outputs, and the teacher.
+
+    ``S0``, ``SL``: (N, M) float ±1; ``teacher``: weight rows (L arrays (N, c)) and
+    ``teacher_S``: its neurons on every layer (L + 1 arrays (N, M)), or None (random I/O)."""
+
+    conn: tuple[np.ndarray, ...]
+    widths: tuple[int, ...]
+    S0: np.ndarray
+    SL: np.ndarray
+    kappa: float
+    teacher: tuple[np.ndarray, ...] | None = None
+    teacher_S: tuple[np.ndarray, ...] | None = None
+    side: tuple[np.ndarray, ...] = ()
+
+    @property
+    def L(self) -> int:
+        return len(self.conn)
+
+    @property
+    def c(self) -> int:
+        return int(self.conn[0].shape[1])
+
+    def matrix(self, l: int, data: np.ndarray) -> sp.csr_matrix:
+        """Sparse (N, N) matrix of weight layer l (1-based) with the edge values ``data``."""
+        conn = self.conn[l - 1]
+        n, c = conn.shape
+        indptr = np.arange(0, n * c + 1, c)
+        shape = (n, self.widths[l - 1])
+        return sp.csr_matrix((data.ravel(), conn.ravel(), indptr), shape=shape)
+
+
+@dataclass(frozen=True)
+class State:
+    """Messages of one iteration (§6): weight means ``a`` and variances ``v`` (per weight
+    layer, (N, c)), norm multipliers ``lam`` (N,), magnetizations ``m`` (per neuron layer,
+    (N, M), clamped at 0 and L), downstream fields ``field`` of the hidden neurons, and the
+    channel outputs ``g``, ``dg`` of every constraint (per weight layer, (N, M))."""
+
+    a: tuple[np.ndarray, ...]
+    v: tuple[np.ndarray, ...]
+    lam: tuple[np.ndarray, ...]
+    m: tuple[np.ndarray, ...]
+    field: tuple[np.ndarray, ...]
+    up: tuple[np.ndarray, ...]
+    g: tuple[np.ndarray, ...]
+    dg: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Info:
+    """What one step reports: the RMS change of the weight means and of the magnetizations."""
+
+    residual: float
+
+
+def channel(
+    omega: np.ndarray, V: np.ndarray, w_plus: np.ndarray, kappa: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The constraint S·z ≥ κ with z ~ N(ω, V) and the output neuron S = ±1 drawn with cavity
+    probabilities (w_plus, 1 − w_plus) (§6.1): returns g = ∂ω ln Z, g' = ∂ω g and the field
+    u = ½ ln[Φ(x₊)/Φ(x₋)] the constraint sends to its output neuron, x± = (±ω − κ)/√V."""
+    sd = np.sqrt(V)
+    xp, xm = (omega - kappa) / sd, (-omega - kappa) / sd
+    lp, lm = log_ndtr(xp), log_ndtr(xm)
+    with np.errstate(divide="ignore"):
+        ap, am = np.log(w_plus) + lp, np.log1p(-w_plus) + lm
+    lz = np.logaddexp(ap, am)
+    wp, wm = np.exp(ap - lz), np.exp(am - lz)
+    rp = _SQRT_2_PI / erfcx(-xp / np.sqrt(2.0))  # φ/Φ, stable at every x
+    rm = _SQRT_2_PI / erfcx(-xm / np.sqrt(2.0))
+    g = (wp * rp - wm * rm) / sd
+    dg = -(wp * xp * rp + wm * xm * rm) / V - g * g
+    return g, dg, 0.5 * (lp - lm)
+
+
+@njit(cache=True)
+def _edge_sums(conn, x, y, x2, y2, y3):  # pragma: no cover - compiled
+    """Per edge (i, k), j = conn[i, k]: Σ_μ x[j, μ] y[i, μ], Σ_μ x2[j, μ] y2[i, μ] and
+    Σ_μ x2[j, μ] y3[i, μ] (the sampled products of the weight update, §6.2)."""
+    n, c = conn.shape
+    M = x.shape[1]
+    out = np.empty((3, n, c))
+    for i in range(n):
+        for k in range(c):
+            j = conn[i, k]
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            for mu in range(M):
+                s1 += x[j, mu] * y[i, mu]
+                s2 += x2[j, mu] * y2[i, mu]
+                s3 += x2[j, mu] * y3[i, mu]
+            out[0, i, k] = s1
+            out[1, i, k] = s2
+            out[2, i, k] = s3
+    return out
+
+
+def _sphere(A: np.ndarray, B: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The multiplier λ_i of every row that makes Σ_k (a_k² + v_k) = c with a = B/(A + λ),
+    v = 1/(A + λ) (the spherical prior |J_i|² = c as a Gaussian one, §6.2): bisection on the
+    bracket where the norm is monotone, then Newton from the previous ``lam`` if it is inside."""
+    c = A.shape[1]
+    lo = -A.min(axis=1)
+    span = np.maximum(2.0, 2.0 * np.sqrt((B * B).sum(axis=1) / c)) + 1e-12
+    lo, hi = lo + 1e-12, lo + span
+
+    def excess(x: np.ndarray) -> np.ndarray:
+        d = A + x[:, None]
+        return (B * B / (d * d) + 1.0 / d).sum(axis=1) - c
+
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        pos = excess(mid) > 0
+        lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
+    del lam
+    return 0.5 * (lo + hi)
+
+
+def _preactivation(inst: Instance, st: State, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean ω and variance V of every pre-activation of weight layer l (§6.1), ω with the
+    Onsager term −g_old·Σ[v m² + a²(1 − m²)]/c; also the squared input magnetizations."""
+    a, v, m = st.a[l - 1], st.v[l - 1], st.m[l - 1]
+    c = inst.c
+    m2 = m * m
+    a2 = a * a
+    am2 = inst.matrix(l, a2) @ m2
+    sum_a2, sum_v = a2.sum(axis=1)[:, None], v.sum(axis=1)[:, None]
+    V = np.maximum((sum_v + sum_a2 - am2) / c, 1e-300)
+    ons = (inst.matrix(l, v) @ m2 + sum_a2 - am2) / c
+    omega = inst.matrix(l, a) @ m / np.sqrt(c) - st.g[l - 1] * ons
+    return omega, V, m2
+
+
+def _weights(
+    inst: Instance, st: State, l: int, g: np.ndarray, dg: np.ndarray, m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New means, variances and multipliers of the weight rows of layer l (§6.2)."""
+    c = inst.c
+    a = st.a[l - 1]
+    g2 = g * g
+    xg, mdg, mg2 = _edge_sums(inst.conn[l - 1], st.m[l - 1], g, m2, dg, g2)
+    D, G2 = dg.sum(axis=1)[:, None], g2.sum(axis=1)[:, None]
+    A = -(D + G2 - mg2) / c
+    B = xg / np.sqrt(c) - a * (mdg - mg2 + G2) / c
+    lam = _sphere(A, B, st.lam[l - 1])
+    d = A + lam[:, None]
+    return B / d, 1.0 / d, lam
+
+
+def _neurons(inst: Instance, st: State, l: int, g: np.ndarray, dg: np.ndarray) -> np.ndarray:
+    """Downstream field of the hidden neurons of layer l from the constraints of layer l + 1
+    (§6.3): Σ_i a_ij g_i/√c + m_j Σ_i (a_ij² − v_ij)(−g'_i)/c."""
+    c = inst.c
+    a, v = st.a[l], st.v[l]
+    lin = inst.matrix(l + 1, a).T @ g / np.sqrt(c)
+    ons = inst.matrix(l + 1, a * a).T @ dg + inst.matrix(l + 1, v).T @ (g * g)
+    return lin - st.m[l] * ons / c
+
+
+def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
+    """One parallel update of every message (§6.4), damped: new = (1 − d)·update + d·old."""
+    L, d = inst.L, damping
+    gs, dgs, us, m2s = [], [], [], []
+    for l in range(1, L + 1):
+        omega, V, m2 = _preactivation(inst, st, l)
+        if l == L:
+            wp = 0.5 * (1.0 + inst.SL)
+        else:
+            wp = 0.5 * (1.0 + np.tanh(st.field[l - 1] + inst.side[l - 1]))
+        g, dg, u = channel(omega, V, wp, inst.kappa)
+        gs.append(d * st.g[l - 1] + (1 - d) * g)
+        dgs.append(d * st.dg[l - 1] + (1 - d) * dg)
+        us.append(u)
+        m2s.append(m2)
+    a, v, lam = [], [], []
+    for l in range(1, L + 1):
+        an, vn, ln = _weights(inst, st, l, gs[l - 1], dgs[l - 1], m2s[l - 1])
+        a.append(d * st.a[l - 1] + (1 - d) * an)
+        v.append(d * st.v[l - 1] + (1 - d) * vn)
+        lam.append(ln)
+    fields = [
+        d * st.field[l - 1] + (1 - d) * _neurons(inst, st, l, gs[l], dgs[l]) for l in range(1, L)
+    ]
+    ups = [d * st.up[l - 1] + (1 - d) * us[l - 1] for l in range(1, L)]
+    hidden = [np.tanh(ups[l - 1] + fields[l - 1] + inst.side[l - 1]) for l in range(1, L)]
+    m = (st.m[0], *hidden, st.m[L])
+    res = max(
+        max(_rms(x - y) for x, y in zip(a, st.a, strict=True)),
+        max((_rms(x - y) for x, y in zip(m, st.m, strict=True)), default=0.0),
+    )
+    new = replace(
+        st,
+        a=tuple(a),
+        v=tuple(v),
+        lam=tuple(lam),
+        m=m,
+        field=tuple(fields),
+        up=tuple(ups),
+        g=tuple(gs),
+        dg=tuple(dgs),
+    )
+    return new, Info(res)
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x * x)))
+
+
+def init_state(inst: Instance, start: str, bias: float, rng: np.random.Generator) -> State:
+    """The start (§6.5): ``planted`` (means at the teacher, small variances), ``biased`` (means
+    b·J*, magnetizations b·S*) or ``random`` (means b·ξ, ξ from the prior; hidden m = 0)."""
+    L, c = inst.L, inst.c
+    n, M = inst.SL.shape
+    zeros = tuple(np.zeros((n, M)) for _ in range(L))
+    if start == "random" or inst.teacher is None:
+        xi = [_prior_rows(n, c, rng) for _ in range(L)]
+        a = tuple(bias * x for x in xi)
+        v = tuple(np.full((n, c), 1.0 - bias * bias) for _ in range(L))
+        hid = tuple(np.zeros((n, M)) for _ in range(L - 1))
+    else:
+        eps = 0.01 if start == "planted" else 1.0 - bias * bias
+        b = np.sqrt(1.0 - eps)
+        a = tuple(b * J for J in inst.teacher)
+        v = tuple(np.full((n, c), eps) for _ in range(L))
+        assert inst.teacher_S is not None
+        hid = tuple(b * S for S in inst.teacher_S[1:L])
+    m = (inst.S0, *hid, inst.SL)
+    lam = tuple(np.ones(n) for _ in range(L))
+    fields = tuple(0.5 * np.arctanh(np.clip(h, -0.999, 0.999)) for h in hid)
+    return State(a, v, lam, m, fields, fields, zeros, zeros)
+
+
+def _prior_rows(n: int, c: int, rng: np.random.Generator) -> np.ndarray:
+    """n rows uniform on the sphere |J|² = c."""
+    J = rng.standard_normal((n, c))
+    return J * np.sqrt(c) / np.linalg.norm(J, axis=1, keepdims=True)
+
+
+def make_instance(
+    widths: tuple[int, ...],
+    c: int,
+    M: int,
+    scenario: str,
+    kappa: float,
+    rng: np.random.Generator,
+    field: float = 0.0,
+) -> Instance:
+    """Random c-regular wiring on layers of the given widths (input width first), random ±1
+    inputs, and either random ±1 outputs or the forward pass of a teacher with rows uniform on
+    the spheres (docs/theory/perceptron.md §2). ``field`` h_b ≥ 0 (teacher only): every hidden
+    neuron also sees the side channel h_b·S* + √h_b·z, z ~ N(0, 1) (a Bayes-optimal
+    symmetry-breaking field, §6.5)."""
+    from deeprg.perceptron.montecarlo.graph import random_graph
+
+    w = np.asarray(widths, dtype=np.int64)
+    L = len(w) - 1
+    graph = random_graph(w, c, rng)
+    conn = tuple(np.ascontiguousarray(graph.conn[l, : w[l + 1], :c]) for l in range(L))
+    S0 = rng.choice(np.array([-1.0, 1.0]), size=(int(w[0]), M))
+    if scenario != "teacher":
+        SL = rng.choice(np.array([-1.0, 1.0]), size=(int(w[L]), M))
+        side = tuple(np.zeros((int(w[l]), M)) for l in range(1, L))
+        return Instance(conn, tuple(widths), S0, SL, kappa, side=side)
+    teacher = tuple(_prior_rows(int(w[l + 1]), c, rng) for l in range(L))
+    bare = Instance(conn, tuple(widths), S0, S0, kappa)
+    layers = [S0]
+    for l in range(1, L + 1):
+        h = bare.matrix(l, teacher[l - 1]) @ layers[-1]
+        layers.append(np.where(h >= 0, 1.0, -1.0))
+    side = tuple(field * S + np.sqrt(field) * rng.standard_normal(S.shape) for S in layers[1:L])
+    return Instance(conn, tuple(widths), S0, layers[-1], kappa, teacher, tuple(layers), side)

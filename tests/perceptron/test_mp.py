@@ -1,0 +1,103 @@
+"""Message passing on single instances (docs/theory/perceptron.md §6): the L = 1 Gibbs-learning
+limit, starts, negative controls, the CLI and the Dataset schema."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from deeprg.errors import InputError
+from deeprg.perceptron.mp import MPConfig, solve
+from deeprg.perceptron.mp.bp import channel
+from deeprg.perceptron.replica import solve_rs
+
+
+def _l1(alpha: float, **kw: object) -> MPConfig:
+    """Four independent perceptrons of c = 500 inputs (L = 1)."""
+    return MPConfig(L=1, N=4, N_in=500, c=500, alpha=alpha, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("alpha", [1.0, 2.0, 4.0])
+def test_l1_matches_gibbs_learning(alpha: float) -> None:
+    """Q(α) of BP = the Gibbs-learning overlap R(α) of the replica theory (finite-c error
+    ≈ √(R(1 − R)/(4c)) ≈ 0.01), and the Nishimori identity Q = Q_self holds."""
+    res = solve(_l1(alpha))
+    R = float(solve_rs(1, alpha, scenario="teacher").Q[0])
+    assert res.converged
+    assert abs(res.Q[0] - R) < 0.03
+    assert res.nishimori_gap < 0.03
+
+
+def test_l1_starts_reach_one_fixed_point() -> None:
+    """Planted, weakly biased and random starts give the same fixed point (RS phase)."""
+    Qs = [solve(_l1(2.0, init=s)).Q[0] for s in ("planted", "biased", "random")]
+    assert max(Qs) - min(Qs) < 1e-3
+
+
+def test_wrong_margin_fails_the_check() -> None:
+    """Negative control: a student assuming κ = 0.5 for a κ = 0 teacher is not Bayes optimal;
+    its overlap leaves the Gibbs-learning value or the Nishimori identity breaks."""
+    res = solve(_l1(2.0, kappa=0.5))
+    R = float(solve_rs(1, 2.0, scenario="teacher").Q[0])
+    assert abs(res.Q[0] - R) > 0.05 or res.nishimori_gap > 0.05
+
+
+def test_channel_derivatives() -> None:
+    """g and g' of the channel are the derivatives of ln Z (finite differences)."""
+    from scipy.special import log_ndtr
+
+    omega, V, w, k = np.array([0.3, -1.2]), np.array([0.5, 0.2]), np.array([0.7, 0.2]), 0.1
+
+    def lnZ(o: np.ndarray) -> np.ndarray:
+        sd = np.sqrt(V)
+        return np.logaddexp(
+            np.log(w) + log_ndtr((o - k) / sd), np.log1p(-w) + log_ndtr((-o - k) / sd)
+        )
+
+    h = 1e-5
+    g, dg, _ = channel(omega, V, w, k)
+    assert np.allclose(g, (lnZ(omega + h) - lnZ(omega - h)) / (2 * h), atol=1e-6)
+    g_fd = (channel(omega + h, V, w, k)[0] - channel(omega - h, V, w, k)[0]) / (2 * h)
+    assert np.allclose(dg, g_fd, atol=1e-5)
+
+
+def test_config_errors() -> None:
+    with pytest.raises(InputError, match="c must be"):
+        MPConfig(N=8, c=16)
+    with pytest.raises(InputError, match="teacher"):
+        MPConfig(scenario="random", init="planted")
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[object, str, str]:
+    from deeprg.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_cli_json_and_dataset(tmp_path, capsys) -> None:
+    from deeprg.results import read_dataset
+    from deeprg.schema import missing_attrs
+
+    out = tmp_path / "mp.nc"
+    args = ["mp", "--L", "1", "--N", "4", "--N-in", "200", "--c", "200", "--alpha", "2"]
+    code, stdout, _ = _cli([*args, "--json", "--out", str(out)], capsys)
+    assert code in (0, None)
+    d = json.loads(stdout)
+    assert {"Q", "q", "converged", "iterations", "residual", "nishimori_gap"} <= set(d)
+    ds = read_dataset(out)
+    assert missing_attrs(ds) == []
+    assert "config_hash" in ds.attrs
+    assert ds["Q"].dims == ("wlayer",) and ds["q"].dims == ("layer",)
+
+
+def test_cli_bad_input_and_not_converged(capsys) -> None:
+    code, _, err = _cli(["mp", "--N", "8", "--c", "16"], capsys)
+    assert code == 2 and "c must be" in err and len(err.strip().splitlines()) == 1
+    args = ["mp", "--L", "1", "--N", "4", "--N-in", "100", "--c", "100", "--max-iter", "3"]
+    code, out, _ = _cli(args, capsys)
+    assert "NOT converged" in out
