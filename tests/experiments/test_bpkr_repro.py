@@ -1,34 +1,18 @@
-"""BPKR reproductions (issue 4): plumbing at a tiny size (default suite), quick size (slow)."""
+"""BPKR reproductions (issue 4): the CLI path at a tiny size (default suite), quick size (slow)."""
 
 import numpy as np
 import pytest
 
 from deeprg.experiments import registry
 
-NAMES = [
-    "bpkr-width",
-    "bpkr-depth",
-    "bpkr-phase",
-    "bpkr-learning-curve",
-    "bpkr-representations",
-    "bpkr-relu",
-]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_reproduction_plumbing_tiny(name, tmp_path):
-    res = registry.get(name).run(size="tiny", seed=0, out_dir=tmp_path)
-    assert res.summary and res.dataset.sizes
-    for fig in res.figures:
-        assert fig.exists() and fig.stat().st_size > 1000
-    assert {f.suffix for f in res.figures} == {".png", ".pdf"}
+# the tiny (plumbing) sizes of every BPKR reproduction run in test_reproduction_figures.py
 
 
 def test_cli_reproduce_writes_netcdf(tmp_path, monkeypatch):
-    from deeprg.experiments import bpkr_repro
+    from deeprg.experiments import bpkr_common
 
     monkeypatch.setitem(
-        bpkr_repro.SIZES["bpkr-relu"], "quick", bpkr_repro.SIZES["bpkr-relu"]["tiny"]
+        bpkr_common.SIZES["bpkr-relu"], "quick", bpkr_common.SIZES["bpkr-relu"]["tiny"]
     )
     path, res = registry.run_reproduction("bpkr-relu", size="quick", seed=1, out_dir=tmp_path)
     from deeprg.results import read_dataset

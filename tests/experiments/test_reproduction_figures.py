@@ -15,6 +15,12 @@ NAMES = [
     "perceptron-aging",
     "perceptron-rsb",
     "bpkr-sampling",
+    "bpkr-width",
+    "bpkr-depth",
+    "bpkr-phase",
+    "bpkr-learning-curve",
+    "bpkr-representations",
+    "bpkr-relu",
 ]
 
 

@@ -143,7 +143,7 @@ def layer_kernels(kern: BaseKernel, mix: Mixture, Z: np.ndarray) -> np.ndarray:
 
 
 def alignment(K: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Kernel–target alignment ⟨K, y y^T⟩_F / (‖K‖_F ‖y y^T‖_F) (docs/theory/bpkr.md §4.5); K may be (..., n, n)."""
+    """Kernel–target alignment ⟨K, y y^T⟩_F / (‖K‖_F ‖y y^T‖_F) (docs/theory/bpkr.md §4); K may be (..., n, n)."""
     y = np.asarray(y, dtype=np.float64).ravel()
     num = np.einsum("...ij,i,j->...", K, y, y)
     return num / (np.linalg.norm(K, axis=(-2, -1)) * (y @ y))

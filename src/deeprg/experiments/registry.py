@@ -23,8 +23,11 @@ SIZES = ("quick", "full")
 
 # Modules that register reproductions when imported (add yours here).
 _REPRODUCTION_MODULES: tuple[str, ...] = (
+    "bpkr_curves",
     "bpkr_nonlinear",
-    "bpkr_repro",
+    "bpkr_phase",
+    "bpkr_relu",
+    "bpkr_representations",
     "compare",
     "perceptron_mc_repro",
     "perceptron_repro",
