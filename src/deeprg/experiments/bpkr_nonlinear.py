@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from deeprg.experiments.registry import ReproductionResult, register
+from deeprg.plotting import register_plot, save_figure, subplots
 from deeprg.schema import annotate, var
 
 THEORIES = ("scalar", "layerwise", "gp")
@@ -195,7 +196,7 @@ def run_nonlinear(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         coords={"data": datas, "activation": acts, "L": Ls, "N": Ns, "theory": list(THEORIES)},
     )
     annotate(ds, NL_VARS)
-    figs = _plot_nonlinear(ds, out_dir, cfg["alpha"], T)
+    ds.attrs.update(alpha=cfg["alpha"], T=T)
     lines = []
     for data in datas:
         for act in acts:
@@ -219,13 +220,14 @@ def run_nonlinear(size: str, seed: int, out_dir: Path) -> ReproductionResult:
                         f"(R-hat {float(s['sim_rhat']):.3f}, ESS {float(s['sim_ess']):.0f}): {d}"
                     )
     return ReproductionResult(
-        ds, figs, "theory − MALA for eps_g:\n" + "\n".join(lines), {"size": size, "T": T, **cfg}
+        ds, [], "theory − MALA for eps_g:\n" + "\n".join(lines), {"size": size, "T": T, **cfg}
     )
 
 
-def _plot_nonlinear(ds, out_dir: Path, alpha: float, T: float) -> list[Path]:
-    from deeprg.plotting import save_figure, subplots
-
+@register_plot("bpkr-nonlinear")
+def plot_nonlinear(ds: Any, path: Path) -> Path:
+    """Per (data, activation): ε_g against N (top) and (theory − MALA)/MALA in % (bottom)."""
+    alpha, T = ds.attrs["alpha"], ds.attrs["T"]
     datas, acts = list(ds["data"].values), list(ds["activation"].values)
     fig, axes = subplots(
         2, len(datas) * len(acts), figsize=(4.2 * len(datas) * len(acts), 7), squeeze=False
@@ -273,8 +275,7 @@ def _plot_nonlinear(ds, out_dir: Path, alpha: float, T: float) -> list[Path]:
             c += 1
     fig.suptitle(f"Which theory holds where: α = P/N = {alpha}, σ² = 1, T = {T}", fontsize=10)
     fig.tight_layout()
-    base = Path(out_dir) / "bpkr-nonlinear"
-    return [save_figure(fig, base.with_suffix(".png")), save_figure(fig, base.with_suffix(".pdf"))]
+    return save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------- multiclass
@@ -396,7 +397,7 @@ def run_multiclass(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         coords={"model": models, "mode": list(modes), "P": Ps, "sim_P": sP},
     )
     annotate(ds, MC_VARS)
-    figs = _plot_multiclass(ds, out_dir, N, T)
+    ds.attrs.update(N=N, T=T)
     lines = []
     for m in models:
         for P in sP:
@@ -422,12 +423,13 @@ def run_multiclass(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         )
     )
     cfg_out = {"size": size, "T": T, "P_test": P_test, **cfg}
-    return ReproductionResult(ds, figs, "\n".join(lines), cfg_out)
+    return ReproductionResult(ds, [], "\n".join(lines), cfg_out)
 
 
-def _plot_multiclass(ds, out_dir: Path, N: int, T: float) -> list[Path]:
-    from deeprg.plotting import save_figure, subplots
-
+@register_plot("bpkr-multiclass")
+def plot_multiclass(ds: Any, path: Path) -> Path:
+    """ε_g and test accuracy against P: D×D theory (solid), GP (dotted), Gibbs points."""
+    N, T = ds.attrs["N"], ds.attrs["T"]
     fig, axes = subplots(1, 2, figsize=(11, 4))
     for i, m in enumerate(ds["model"].values):
         col = f"C{i}"
@@ -459,5 +461,4 @@ def _plot_multiclass(ds, out_dir: Path, N: int, T: float) -> list[Path]:
     axes[0].legend(fontsize=6)
     fig.suptitle(f"10-class MNIST (one-hot), N = {N}, σ² = 1, T = {T}", fontsize=10)
     fig.tight_layout()
-    base = Path(out_dir) / "bpkr-multiclass"
-    return [save_figure(fig, base.with_suffix(".png")), save_figure(fig, base.with_suffix(".pdf"))]
+    return save_figure(fig, path)
