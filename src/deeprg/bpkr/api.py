@@ -25,6 +25,7 @@ from deeprg.bpkr.base import (
     architecture,
     base_kernel,
     choose_path,
+    fit_summary,
 )
 from deeprg.bpkr.exact import posterior_logU
 from deeprg.bpkr.predict import Mixture, alignment, errors, layer_kernels, predict, train_error
@@ -335,20 +336,7 @@ def report(
         "u": [float(v) for v in fit_.u],
         "U": fit_.U,
         "G": fit_.G,
-        "converged": fit_.converged,
-        "status": fit_.status,
-        "residual": fit_.residual,
-        "iterations": fit_.iterations,
-        "log_evidence": fit_.log_evidence,
-        "action": fit_.action,
-        "train_error": fit_.train_error(),
-        "widths": [float(w) for w in fit_.arch.widths],
-        "sigma2": list(fit_.arch.sigma2),
-        "T": fit_.arch.T,
-        "P": fit_.kernel.P,
-        "N0": fit_.kernel.N0,
-        "path": fit_.kernel.path,
-        "rank": fit_.kernel.rank,
+        **fit_summary(fit_),
     }
     if X_test is not None and y_test is not None:
         out.update(fit_.errors(X_test, y_test))

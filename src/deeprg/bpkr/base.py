@@ -27,6 +27,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import linalg
@@ -332,3 +333,24 @@ def architecture(
     s = per_layer("sigma2", sigma2, w.size + 1)
     t = check_positive("temperature T", T, allow_zero=True)
     return Architecture(widths=tuple(float(v) for v in w), sigma2=tuple(float(v) for v in s), T=t)
+
+
+def fit_summary(fit_: Any) -> dict[str, Any]:
+    """The solver diagnostics and setting shared by every ``deeprg bpkr --json`` object (single-
+    and multi-output fits): convergence, evidence, action, training error, architecture, data."""
+    return {
+        "converged": fit_.converged,
+        "status": fit_.status,
+        "residual": fit_.residual,
+        "iterations": fit_.iterations,
+        "log_evidence": fit_.log_evidence,
+        "action": fit_.action,
+        "train_error": fit_.train_error(),
+        "widths": [float(w) for w in fit_.arch.widths],
+        "sigma2": list(fit_.arch.sigma2),
+        "T": fit_.arch.T,
+        "P": fit_.kernel.P,
+        "N0": fit_.kernel.N0,
+        "path": fit_.kernel.path,
+        "rank": fit_.kernel.rank,
+    }

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from deeprg.bpkr.base import Architecture, BaseKernel
+from deeprg.bpkr.base import Architecture, BaseKernel, fit_summary
 from deeprg.errors import InputError
 
 
@@ -364,20 +364,7 @@ def report_multi(fit_: BPKRMultiFit, X_test=None, Y_test=None) -> dict:
         "D": fit_.D,
         "Q": [q.tolist() for q in fit_.Q],
         "M": fit_.M.tolist(),
-        "converged": fit_.converged,
-        "status": fit_.status,
-        "residual": fit_.residual,
-        "iterations": fit_.iterations,
-        "log_evidence": fit_.log_evidence,
-        "action": fit_.action,
-        "train_error": fit_.train_error(),
-        "widths": [float(w) for w in fit_.arch.widths],
-        "sigma2": list(fit_.arch.sigma2),
-        "T": fit_.arch.T,
-        "P": fit_.kernel.P,
-        "N0": fit_.kernel.N0,
-        "path": fit_.kernel.path,
-        "rank": fit_.kernel.rank,
+        **fit_summary(fit_),
     }
     if X_test is not None and Y_test is not None:
         out.update(fit_.errors(X_test, Y_test))
