@@ -168,52 +168,23 @@ def _layer_groups(k: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndar
     return pairs, np.asarray(counts, dtype=np.float64), np.asarray(index).ravel()
 
 
-def posterior_logU(
-    kern: BaseKernel,
-    arch: Architecture,
-    *,
-    s_center: float,
-    n_out: int = 161,
-    progress: Callable[[int, int], None] | None = None,
-) -> ULogGrid:
-    """Exact posterior of s = log U (docs/theory/bpkr.md §2.3) by characteristic functions and quadrature.
+def _gp_point_mass(kern: BaseKernel, arch: Architecture, s_inf: float) -> ULogGrid:
+    """Every hidden layer in the GP limit: log U is the point s_inf (docs/theory/bpkr.md §2.10)."""
+    s0 = np.array([s_inf])
+    le = float(log_evidence_curve(kern, s0, arch.sigma2[0], arch.T)[0])
+    cu = np.asarray(arch.sigma2[1:])[:, None] * np.ones((arch.L, 1))
+    cl = np.cumprod(np.vstack([np.ones(1), cu[:-1]]), axis=0)
+    return ULogGrid(s0, np.ones(1), np.zeros(1), le, cu, cl, 0.0, 1)
 
-    ``s_center`` is a guess of the posterior location (the saddle's log U is ideal).
-    ``progress(done, total)`` is called after each of the L conditional-moment steps (each
-    costs one Fourier inversion at the output nodes, independent of L).
-    """
-    finite = np.isfinite(np.asarray(arch.widths))
-    k_all = arch.gamma_shape[finite]
-    theta_all = arch.gamma_scale[finite]
-    L_all = arch.L
-    s_inf = float(np.log(np.asarray(arch.sigma2[1:])[~finite]).sum())  # GP layers: u = σ²
-    s2first = arch.sigma2[0]
-    if k_all.size == 0:  # pure GP limit: a point mass
-        s0 = np.array([s_inf])
-        le = float(log_evidence_curve(kern, s0, s2first, arch.T)[0])
-        ones = np.ones((L_all, 1))
-        cu = np.asarray(arch.sigma2[1:])[:, None] * ones
-        cl = np.cumprod(np.vstack([np.ones(1), cu[:-1]]), axis=0)
-        return ULogGrid(s0, np.ones(1), np.zeros(1), le, cu, cl, 0.0, 1)
 
-    pairs, mult, group = _layer_groups(k_all, theta_all)
-    kg, thg = pairs[:, 0], pairs[:, 1]
-    target = s_center - s_inf
-    beta = _tilt_for_mean(kg, thg, mult, target)
-    sd_t = float(np.sqrt((mult * special.polygamma(1, kg + beta)).sum()))
-
-    def prior(points: np.ndarray, center: float) -> np.ndarray:
-        return log_sum_density(kg, thg, mult, points, center=center)
-
-    # Pass 1: locate the posterior on a window of ±30 tilted-prior sd around the saddle,
-    # narrowed (at most three times) while the posterior is under 10 grid steps wide.
-    lo, hi = target - 30 * sd_t, target + 30 * sd_t
+def _locate(log_post: Callable[[np.ndarray], np.ndarray], lo: float, hi: float):
+    """Pass 1: posterior mean and sd on a 1501-point window, narrowed (at most three times)
+    while the posterior is under 10 grid steps wide. Returns (mean, sd, finite grid)."""
     for _ in range(4):
         g = np.linspace(lo, hi, 1501)
-        lp = prior(g, target)
-        ok = np.isfinite(lp)
-        g, lp = g[ok], lp[ok]
-        lpost = lp + log_evidence_curve(kern, g + s_inf, s2first, arch.T)
+        lpost = log_post(g)
+        ok = np.isfinite(lpost)
+        g, lpost = g[ok], lpost[ok]
         w = np.exp(lpost - lpost.max())
         w /= w.sum()
         m = float(w @ g)
@@ -222,46 +193,55 @@ def posterior_logU(
         if sd >= 10 * spacing:
             break
         lo, hi = max(lo, m - 30 * sd), min(hi, m + 30 * sd)
-    # Pass 2: output grid of ±12 posterior sd; the trapezoid rule is spectrally accurate for
-    # this smooth, rapidly decaying integrand, so ~7 nodes per sd suffice.
-    s_out = np.linspace(max(m - 12 * sd, g[0]), min(m + 12 * sd, g[-1]), n_out)
-    lp_out = prior(s_out, m)
-    lpost_out = lp_out + log_evidence_curve(kern, s_out + s_inf, s2first, arch.T)
-    mx = lpost_out.max()
-    dx = s_out[1] - s_out[0]
-    wq = np.full(n_out, dx)
-    wq[0] = wq[-1] = dx / 2  # trapezoid
-    post = np.exp(lpost_out - mx) * wq
+    return m, sd, g
+
+
+def _trapezoid_posterior(lpost: np.ndarray, dx: float) -> tuple[np.ndarray, float, float]:
+    """Normalized trapezoid weights of a log posterior on a uniform grid, the log evidence and
+    the weight of the five outermost nodes on each side (a truncation diagnostic)."""
+    mx = lpost.max()
+    wq = np.full(lpost.size, dx)
+    wq[0] = wq[-1] = dx / 2
+    post = np.exp(lpost - mx) * wq
     Z = post.sum()
     weights = post / Z
-    log_ev = float(mx + np.log(Z))
-    edge = float(weights[:5].sum() + weights[-5:].sum())
+    return weights, float(mx + np.log(Z)), float(weights[:5].sum() + weights[-5:].sum())
 
-    # Conditional prior moments E[Π_{j∈S} u_j | s] from densities with shapes k_j + 1 for j ∈ S:
-    # `shifted[g]` factors of group g are shifted (module docstring).
-    cache: dict[tuple[int, ...], np.ndarray] = {}
 
-    def cond(shifted: np.ndarray) -> np.ndarray:
+class _ConditionalMoments:
+    """E[Π_{j∈S} u_j | s] on the output grid from densities with shapes k_j + 1 for j ∈ S
+    (module docstring); ``shifted[g]`` factors of group g are shifted. Cached per pattern."""
+
+    def __init__(self, kg, thg, mult, s_out, lp_out, center):
+        self.kg, self.thg, self.mult = kg, thg, mult
+        self.s_out, self.lp_out, self.center = s_out, lp_out, center
+        self.cache: dict[tuple[int, ...], np.ndarray] = {}
+
+    def __call__(self, shifted: np.ndarray) -> np.ndarray:
         key = tuple(int(c) for c in shifted)
-        if key in cache:
-            return cache[key]
-        if not shifted.any():
-            out = np.ones(n_out)
-        else:
-            c = float((shifted * np.log(kg * thg)).sum())  # Π Γ(k+1) θ / Γ(k) = Π k θ
-            keep0, keep1 = mult - shifted > 0, shifted > 0
-            ks = np.concatenate([kg[keep0], kg[keep1] + 1.0])
-            ths = np.concatenate([thg[keep0], thg[keep1]])
-            ms = np.concatenate([(mult - shifted)[keep0], shifted[keep1]])
-            lps = log_sum_density(ks, ths, ms, s_out, center=m)
-            ok = np.isfinite(lps) & np.isfinite(lp_out)
-            # clipped: far in the tails (negligible posterior weight) the ratio may overflow
-            ratio = np.clip(c + np.where(ok, lps - np.where(ok, lp_out, 0.0), 0.0), -700, 700)
-            out = np.where(ok, np.exp(ratio), 0.0)
-        cache[key] = out
-        return out
+        if key not in self.cache:
+            self.cache[key] = self._compute(shifted)
+        return self.cache[key]
 
-    n_groups = kg.size
+    def _compute(self, shifted: np.ndarray) -> np.ndarray:
+        if not shifted.any():
+            return np.ones(self.s_out.size)
+        kg, thg, mult = self.kg, self.thg, self.mult
+        c = float((shifted * np.log(kg * thg)).sum())  # Π Γ(k+1) θ / Γ(k) = Π k θ
+        keep0, keep1 = mult - shifted > 0, shifted > 0
+        ks = np.concatenate([kg[keep0], kg[keep1] + 1.0])
+        ths = np.concatenate([thg[keep0], thg[keep1]])
+        ms = np.concatenate([(mult - shifted)[keep0], shifted[keep1]])
+        lps = log_sum_density(ks, ths, ms, self.s_out, center=self.center)
+        ok = np.isfinite(lps) & np.isfinite(self.lp_out)
+        # clipped: far in the tails (negligible posterior weight) the ratio may overflow
+        ratio = np.clip(c + np.where(ok, lps - np.where(ok, self.lp_out, 0.0), 0.0), -700, 700)
+        return np.where(ok, np.exp(ratio), 0.0)
+
+
+def _layer_moments(arch, finite, group, n_groups, cond, n_out, progress):
+    """Per layer l: E[u_l | s] and E[Π_{j<l} u_j | s] (GP layers contribute their σ²)."""
+    L_all = arch.L
     fin_idx = np.flatnonzero(finite)
     s2n = np.asarray(arch.sigma2[1:])
     cond_u = np.empty((L_all, n_out))
@@ -277,6 +257,47 @@ def posterior_logU(
         cond_lower[l] = cond(below) * np.prod(s2n[:l][~finite[:l]])
         if progress is not None:
             progress(l + 1, L_all)
+    return cond_u, cond_lower
+
+
+def posterior_logU(
+    kern: BaseKernel,
+    arch: Architecture,
+    *,
+    s_center: float,
+    n_out: int = 161,
+    progress: Callable[[int, int], None] | None = None,
+) -> ULogGrid:
+    """Exact posterior of s = log U (docs/theory/bpkr.md §2.3) by characteristic functions and quadrature.
+
+    ``s_center`` is a guess of the posterior location (the saddle's log U is ideal).
+    ``progress(done, total)`` is called after each of the L conditional-moment steps (each
+    costs one Fourier inversion at the output nodes, independent of L).
+    """
+    finite = np.isfinite(np.asarray(arch.widths))
+    s_inf = float(np.log(np.asarray(arch.sigma2[1:])[~finite]).sum())  # GP layers: u = σ²
+    if not finite.any():
+        return _gp_point_mass(kern, arch, s_inf)
+    pairs, mult, group = _layer_groups(arch.gamma_shape[finite], arch.gamma_scale[finite])
+    kg, thg = pairs[:, 0], pairs[:, 1]
+    target = s_center - s_inf
+    beta = _tilt_for_mean(kg, thg, mult, target)
+    sd_t = float(np.sqrt((mult * special.polygamma(1, kg + beta)).sum()))
+
+    def log_post(points: np.ndarray, center: float) -> np.ndarray:
+        lp = log_sum_density(kg, thg, mult, points, center=center)
+        return lp + log_evidence_curve(kern, points + s_inf, arch.sigma2[0], arch.T)
+
+    # Pass 1 on ±30 tilted-prior sd around the saddle; pass 2: output grid of ±12 posterior sd
+    # (the trapezoid rule is spectrally accurate for this smooth, rapidly decaying integrand,
+    # so ~7 nodes per sd suffice).
+    m, sd, g = _locate(lambda x: log_post(x, target), target - 30 * sd_t, target + 30 * sd_t)
+    s_out = np.linspace(max(m - 12 * sd, g[0]), min(m + 12 * sd, g[-1]), n_out)
+    lp_out = log_sum_density(kg, thg, mult, s_out, center=m)
+    lpost_out = lp_out + log_evidence_curve(kern, s_out + s_inf, arch.sigma2[0], arch.T)
+    weights, log_ev, edge = _trapezoid_posterior(lpost_out, s_out[1] - s_out[0])
+    cond = _ConditionalMoments(kg, thg, mult, s_out, lp_out, m)
+    cond_u, cond_lower = _layer_moments(arch, finite, group, kg.size, cond, n_out, progress)
     return ULogGrid(
         s=s_out + s_inf,
         weights=weights,

@@ -206,6 +206,100 @@ def _quasi_newton(
     return z, it
 
 
+def _top_adjoint(kern: Any, uL: float, s2_1: float, T: float, y: np.ndarray) -> np.ndarray:
+    """B_L = ½(A⁻¹ − ααᵀ) in the eigenbasis of C' (A = uL σ_1² C' + T I, α = A⁻¹ y): the
+    derivative of the top action with respect to the top kernel."""
+    d = uL * s2_1 * kern.evals + T
+    V = kern.basis
+    alpha = V @ (kern.ytil / d)
+    Ainv = (V / d) @ V.T
+    if kern.n_null:
+        if T <= 0:
+            raise InputError(
+                "T must be > 0 for the layer-wise theory when the top kernel is singular"
+            )
+        Ainv += (np.eye(y.size) - V @ V.T) / T
+        alpha += (y - V @ kern.ytil) / T
+    return 0.5 * (Ainv - np.outer(alpha, alpha))
+
+
+def _lower_gradient(activation, Ks, B, uL, scales, Qlow, N) -> np.ndarray:
+    """dS/dq_l for l = 1..L−1 by back-propagating the adjoint through the Gram maps
+    (K_{l+1} = Q_l σ² k_φ(K_l); the adjoint of k_φ(K_{L−1}) is uL B)."""
+    grad = np.empty(Qlow.size)
+    Badj = uL * B
+    for l in range(Qlow.size, 0, -1):  # layers L−1 .. 1 (index l ↔ K_l)
+        Bl = gram_map_vjp(activation, Ks[l], Badj)
+        Bl = 0.5 * (Bl + Bl.T)
+        inner = float(np.einsum("ij,ij->", Bl, Ks[l]))
+        prior = 0.5 * N[l - 1] * (Qlow[l - 1] - 1.0) if np.isfinite(N[l - 1]) else 0.0
+        grad[l - 1] = prior + inner
+        Badj = scales[l - 1] * Bl
+    return grad
+
+
+class _Action:
+    """S(q_1..q_{L−1}) and its gradient, remembering the last evaluation (kernel, top solution)."""
+
+    def __init__(self, X, y, arch: Architecture, activation: Act):
+        self.X, self.y, self.activation = X, y, activation
+        self.N = np.asarray(arch.widths, float)
+        self.s2 = np.asarray(arch.sigma2, float)
+        self.T, self.L = float(arch.T), arch.L
+        self.evaluations = 0
+        self.last: dict[str, Any] = {}
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        self.evaluations += 1
+        L, N, s2 = self.L, self.N, self.s2
+        Qlow = np.exp(x)
+        scales = Qlow * s2[1:L]
+        Ks = train_chain(self.X, self.activation, scales, s2[0])
+        kern = top_kernel(self.X, self.y, self.activation, scales, s2[0], Ks)
+        sol = _top(kern, N[-1], s2[0], s2[-1], self.T)
+        uL = float(sol.u[0, 0])
+        fin = np.isfinite(N[:-1])
+        prior_low = float(np.sum(np.where(fin, 0.5 * N[:-1] * (Qlow - x - np.log(s2[1:L])), 0.0)))
+        S = float(sol.action[0]) + prior_low
+        grad = np.zeros(0)
+        if L > 1:
+            B = _top_adjoint(kern, uL, s2[0], self.T, self.y)
+            grad = _lower_gradient(self.activation, Ks, B, uL, scales, Qlow, N)
+        self.last = {"x": x.copy(), "kern": kern, "sol": sol, "uL": uL, "S": S, "grad": grad}
+        return S, grad
+
+
+def _minimize(action: _Action, gtol: float, maxiter: int) -> tuple[np.ndarray, float, bool]:
+    """Quasi-Newton over the finite-width lower layers from the homogeneous-map start; returns
+    (q_1..q_{L−1}, max |per-width gradient|, converged)."""
+    L, N, s2 = action.L, action.N, action.s2
+    if L == 1 or np.all(~np.isfinite(N[:-1])):
+        _, g = action(np.zeros(L - 1))
+        return np.zeros(L - 1), float(np.max(np.abs(g), initial=0.0)), True
+    free = np.flatnonzero(np.isfinite(N[:-1]))
+
+    def embed(z: np.ndarray) -> np.ndarray:
+        x = np.zeros(L - 1)
+        x[free] = z
+        return x
+
+    def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
+        S, g = action(embed(z))
+        return S, g[free] / (0.5 * N[free])  # scale: per-width gradient
+
+    # start: the top layer at Q_<L = 1, then the homogeneous-map relation N_l(Q_l − 1) = G
+    # shared by all layers (exact for linear/ReLU) for the lower ones
+    action(np.zeros(L - 1))
+    G_top = N[-1] * (action.last["uL"] / s2[-1] - 1.0)
+    z0 = np.log(np.maximum(1.0 + G_top / N[free], 1e-3))
+    z, _ = _quasi_newton(fun, z0, gtol, maxiter, h0=np.exp(z0))
+    x = embed(z)
+    if not np.array_equal(action.last["x"], x):
+        action(x)
+    gnorm = float(np.max(np.abs(action.last["grad"][free] / (0.5 * N[free])), initial=0.0))
+    return x, gnorm, bool(gnorm < 1e3 * gtol) and bool(action.last["sol"].converged[0])
+
+
 def solve_layerwise(
     X: np.ndarray,
     y: np.ndarray,
@@ -216,91 +310,13 @@ def solve_layerwise(
     maxiter: int = 200,
 ) -> LayerwiseSolution:
     """Minimize the layer-wise action S(Q) (module docstring) for any activation and widths."""
-    L = arch.L
-    N = np.asarray(arch.widths, float)
-    s2 = np.asarray(arch.sigma2, float)
-    T = float(arch.T)
     check_kernel_memory(X.shape[0], 4.0)
-    P = X.shape[0]
-    cache: dict[str, Any] = {}
-    n_eval = [0]
-
-    def evaluate(x: np.ndarray) -> tuple[float, np.ndarray]:
-        n_eval[0] += 1
-        Qlow = np.exp(x)
-        scales = Qlow * s2[1:L]
-        Ks = train_chain(X, activation, scales, s2[0])
-        kern = top_kernel(X, y, activation, scales, s2[0], Ks)
-        sol = _top(kern, N[-1], s2[0], s2[-1], T)
-        uL = float(sol.u[0, 0])
-        fin = np.isfinite(N[:-1])
-        prior_low = float(np.sum(np.where(fin, 0.5 * N[:-1] * (Qlow - x - np.log(s2[1:L])), 0.0)))
-        S = float(sol.action[0]) + prior_low
-        cache.update(x=x.copy(), kern=kern, sol=sol, uL=uL, S=S, grad=np.zeros(0))
-        if L == 1:
-            return S, np.zeros(0)
-        # B_L = ½(A⁻¹ − ααᵀ) in the eigenbasis of C' (A = uL σ_1² C' + T I)
-        d = uL * s2[0] * kern.evals + T
-        V = kern.basis
-        a_til = kern.ytil / d
-        alpha = V @ a_til
-        Ainv = (V / d) @ V.T
-        if kern.n_null:
-            if T <= 0:
-                raise InputError(
-                    "T must be > 0 for the layer-wise theory when the top kernel is singular"
-                )
-            proj = V @ V.T
-            Ainv += (np.eye(P) - proj) / T
-            alpha += (y - V @ kern.ytil) / T
-        B = 0.5 * (Ainv - np.outer(alpha, alpha))
-        grad = np.empty(L - 1)
-        # adjoint w.r.t. k_φ(K_{L−1}) is uL B (K_L = uL k_φ(K_{L−1}))
-        Badj = uL * B
-        for l in range(L - 1, 0, -1):  # layers L−1 .. 1 (index l ↔ K_l)
-            Bl = gram_map_vjp(activation, Ks[l], Badj)
-            Bl += Bl.T
-            Bl *= 0.5
-            inner = float(np.einsum("ij,ij->", Bl, Ks[l]))
-            grad[l - 1] = (0.5 * N[l - 1] * (Qlow[l - 1] - 1.0) if fin[l - 1] else 0.0) + inner
-            Badj = scales[l - 1] * Bl
-        cache["grad"] = grad
-        return S, grad
-
-    if L == 1 or np.all(~np.isfinite(N[:-1])):
-        x = np.zeros(L - 1)
-        S, g = evaluate(x)
-        conv = True
-        gnorm = float(np.max(np.abs(g), initial=0.0))
-    else:
-        fin = np.isfinite(N[:-1])
-        free = np.flatnonzero(fin)
-
-        def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
-            x = np.zeros(L - 1)
-            x[free] = z
-            S, g = evaluate(x)
-            return S, g[free] / (0.5 * N[free])  # scale: per-width gradient
-
-        # start: the top layer at Q_<L = 1, then the homogeneous-map relation N_l(Q_l − 1) = G
-        # shared by all layers (exact for linear/ReLU) for the lower ones
-        evaluate(np.zeros(L - 1))
-        G_top = N[-1] * (cache["uL"] / s2[-1] - 1.0)
-        z0 = np.log(np.maximum(1.0 + G_top / N[free], 1e-3))
-        z, n_it = _quasi_newton(fun, z0, gtol, maxiter, h0=np.exp(z0))
-        x = np.zeros(L - 1)
-        x[free] = z
-        if not np.array_equal(cache["x"], x):
-            evaluate(x)
-        S, g = cache["S"], cache["grad"][free] / (0.5 * N[free])
-        gnorm = float(np.max(np.abs(g), initial=0.0))
-        conv = bool(gnorm < 1e3 * gtol) and bool(cache["sol"].converged[0])
-    sol = cache["sol"]
-    kern = cache["kern"]
-    uL = cache["uL"]
+    action = _Action(X, y, arch, activation)
+    x, gnorm, conv = _minimize(action, gtol, maxiter)
+    N, s2, T = action.N, action.s2, action.T
+    sol, kern, uL = action.last["sol"], action.last["kern"], action.last["uL"]
     q = np.concatenate([x, [np.log(uL / s2[-1])]])
     Q = np.exp(q)
-    G = np.where(np.isfinite(N), N * (Q - 1.0), 0.0)
     # evidence: top-layer part from the scalar machinery + lower-layer prior terms
     _, ev_top = action_and_evidence(
         kern,
@@ -316,12 +332,12 @@ def solve_layerwise(
     return LayerwiseSolution(
         q=q,
         kernel=kern,
-        action=float(S),
+        action=float(action.last["S"]),
         log_evidence=float(ev_top[0]) + ev_low,
         grad_norm=gnorm,
         converged=bool(conv and sol.converged[0]),
-        evaluations=n_eval[0],
-        G=G,
+        evaluations=action.evaluations,
+        G=np.where(np.isfinite(N), N * (Q - 1.0), 0.0),
     )
 
 
