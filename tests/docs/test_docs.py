@@ -1,6 +1,7 @@
 """The documentation stands alone: the site's front page is the README (links made relative to
 docs/), and no docstring or page refers to specification files outside the repository."""
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,33 @@ def test_nothing_points_outside_the_repository():
         text = p.read_text()
         if "shared/theory" in text or "../shared" in text:
             bad.append(str(p.relative_to(ROOT)))
+    assert bad == [], bad
+
+
+_CITE = re.compile(
+    r"([a-z][a-z-]*)\.md\s+§\s?(\d+(?:\.\d+)*)((?:\s*(?:,|and|–|-)\s*§?\d+(?:\.\d+)*)*)"
+)
+
+
+def _sections(page: Path) -> set[str]:
+    heads = (re.match(r"#+\s+(\d+(?:\.\d+)*)[.\s]", line) for line in page.read_text().splitlines())
+    return {m.group(1) for m in heads if m}
+
+
+def test_every_section_citation_resolves():
+    """``docs/theory/NAME.md §X.Y`` in a docstring or page names a heading that exists (the
+    theory pages are the repository's own; a section number of an outside spec is a defect)."""
+    pages = {p.stem: _sections(p) for p in (ROOT / "docs" / "theory").glob("*.md")}
+    bad = []
+    for p in [*(ROOT / "src").rglob("*.py"), *(ROOT / "docs").rglob("*.md"), ROOT / "README.md"]:
+        for i, line in enumerate(p.read_text().splitlines(), 1):
+            for m in _CITE.finditer(line):
+                nums = [m.group(2), *re.findall(r"\d+(?:\.\d+)*", m.group(3) or "")]
+                bad += [
+                    f"{p.relative_to(ROOT)}:{i}: {m.group(1)}.md §{n}"
+                    for n in nums
+                    if m.group(1) in pages and n not in pages[m.group(1)]
+                ]
     assert bad == [], bad
 
 

@@ -1,4 +1,4 @@
-"""Front end: ``fit`` a BPKR theory to data and query it (bpkr.md §9 "Core API").
+"""Front end: ``fit`` a BPKR theory to data and query it (docs/theory/bpkr.md §2–§4).
 
 >>> fit_ = fit(X, y, widths=[60, 60], sigma2=1.0, T=0.05, mode="saddle")
 >>> fit_.u, fit_.U, fit_.converged

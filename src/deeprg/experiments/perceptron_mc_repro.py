@@ -1,4 +1,4 @@
-"""Monte Carlo reproductions for deep perceptron networks (docs/theory/perceptron.md §6.2).
+"""Monte Carlo reproductions for deep perceptron networks (docs/theory/perceptron.md §5).
 
 ``perceptron-dynamics``: q(l; t) relaxation per layer and τ(l) vs l for several N;
 ``perceptron-teacher``: teacher–student ε_g vs α and matched overlaps against replica RS;

@@ -1,5 +1,5 @@
 """Replicon (stability of replica symmetry) of the RS chain, closure A, random I/O
-(docs/theory/perceptron.md §3.9, §6.1 item 4)."""
+(docs/theory/perceptron.md §3.9)."""
 
 from __future__ import annotations
 

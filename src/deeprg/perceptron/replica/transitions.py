@@ -1,4 +1,4 @@
-"""Layer-by-layer transitions of the RS chain (docs/theory/perceptron.md §3.8, §4.2, §6.1).
+"""Layer-by-layer transitions of the RS chain (docs/theory/perceptron.md §3.8, §4.2).
 
 Front criterion (closure A, both scenarios): with layers 1..k frozen and the liquid beyond,
 layer k+1 becomes unstable when 4 α q_k(α)²/π² = 1, where q_k is the neuron overlap of the
