@@ -16,6 +16,12 @@ print("final overlaps q per neuron layer:", [round(v, 3) for v in s["q"]])
 print("Nishimori diagnostics:", s["nishimori"]["status"])
 
 # %% [markdown]
+# A run this short is usually *not* shown to be in equilibrium: where clone-clone and
+# student-teacher overlaps disagree beyond 3 standard errors the diagnostics name the layers,
+# and the summary line and the file's attributes say so. Longer runs, T = 0 with the
+# slaved-neuron sampler, or population annealing are the remedies (docs/montecarlo.md).
+
+# %% [markdown]
 # At T = 0 the slaved-neuron sampler and population annealing work on the solution space
 # directly: the log Gardner volume per weight along alpha.
 

@@ -14,6 +14,14 @@ from deeprg.perceptron.replica.config import ReplicaConfig, run_replica
 sols, ds = run_replica(ReplicaConfig(L=6, alpha="1:60:log10"))
 print(ds["q"].round(3).to_pandas())
 
+# %% [markdown]
+# The same figure `deeprg replica --out FILE.nc` followed by `deeprg plot FILE.nc` draws:
+
+# %%
+from deeprg.experiments.figures import plot_replica
+
+plot_replica(ds, "replica_phase_diagram.png")
+
 # %%
 th = front_thresholds(8, 3, scenario="random", alpha_max=300.0, n_grid=40)
 print(
