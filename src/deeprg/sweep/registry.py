@@ -325,3 +325,24 @@ def mc_point(config: Any) -> dict[str, Any]:
     from deeprg.perceptron.montecarlo import run_mc, summary
 
     return summary(run_mc(config, workers=1, progress=False))
+
+
+def _mp_model() -> Any:
+    from deeprg.perceptron.mp.config import MPConfig
+
+    return MPConfig
+
+
+@register_model(
+    "mp",
+    _mp_model(),
+    "message passing on one deep perceptron instance (deeprg mp; parameters and defaults are "
+    "those of MPConfig): gauge-invariant Q (1..L), q (0..L), self-overlaps, Nishimori gap, "
+    "converged, iterations, residual",
+    result_dims={"Q": WLAYER, "Q_self": WLAYER, "q": LAYER, "q_self": LAYER},
+)
+def mp_point(config: Any) -> dict[str, Any]:
+    from deeprg.perceptron.mp.dataset import summary
+    from deeprg.perceptron.mp.run import solve
+
+    return summary(solve(config))

@@ -14,14 +14,12 @@ every unit of layer l, sorted.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
-from scipy.special import erfcx, log_ndtr
-
-_SQRT_2_PI = np.sqrt(2.0 / np.pi)
 
 
 @dataclass(frozen=True)
@@ -87,18 +85,58 @@ def channel(
     """The constraint S·z ≥ κ with z ~ N(ω, V) and the output neuron S = ±1 drawn with cavity
     probabilities (w_plus, 1 − w_plus) (§6.1): returns g = ∂ω ln Z, g' = ∂ω g and the field
     u = ½ ln[Φ(x₊)/Φ(x₋)] the constraint sends to its output neuron, x± = (±ω − κ)/√V."""
-    sd = np.sqrt(V)
-    xp, xm = (omega - kappa) / sd, (-omega - kappa) / sd
-    lp, lm = log_ndtr(xp), log_ndtr(xm)
-    with np.errstate(divide="ignore"):
-        ap, am = np.log(w_plus) + lp, np.log1p(-w_plus) + lm
-    lz = np.logaddexp(ap, am)
-    wp, wm = np.exp(ap - lz), np.exp(am - lz)
-    rp = _SQRT_2_PI / erfcx(-xp / np.sqrt(2.0))  # φ/Φ, stable at every x
-    rm = _SQRT_2_PI / erfcx(-xm / np.sqrt(2.0))
-    g = (wp * rp - wm * rm) / sd
-    dg = -(wp * xp * rp + wm * xm * rm) / V - g * g
-    return g, dg, 0.5 * (lp - lm)
+    shape = omega.shape
+    g, dg, u = _channel(
+        np.ascontiguousarray(omega, dtype=np.float64).ravel(),
+        np.ascontiguousarray(np.broadcast_to(V, shape), dtype=np.float64).ravel(),
+        np.ascontiguousarray(np.broadcast_to(w_plus, shape), dtype=np.float64).ravel(),
+        float(kappa),
+    )
+    return g.reshape(shape), dg.reshape(shape), u.reshape(shape)
+
+
+@njit(cache=True)
+def _log_phi_ratio(x):  # pragma: no cover - compiled
+    """(ln Φ(x), φ(x)/Φ(x)), stable at every x (erfc down to x = −30, where Φ ~ 1e-197, the
+    continued fraction of the Mills ratio below)."""
+    if x > -30.0:
+        Phi = 0.5 * math.erfc(-x / math.sqrt(2.0))
+        return math.log(Phi), math.exp(-0.5 * x * x) / (math.sqrt(2.0 * math.pi) * Phi)
+    t = -x
+    cf = t
+    for k in range(12, 0, -1):
+        cf = t + k / cf
+    # Φ(x) = φ(x)/cf for x < 0
+    return -0.5 * x * x - 0.5 * math.log(2.0 * math.pi) - math.log(cf), cf
+
+
+@njit(cache=True)
+def _channel(omega, V, wplus, kappa):  # pragma: no cover - compiled
+    """Elementwise body of :func:`channel`."""
+    n = omega.size
+    g = np.empty(n)
+    dg = np.empty(n)
+    u = np.empty(n)
+    for e in range(n):
+        sd = math.sqrt(V[e])
+        xp = (omega[e] - kappa) / sd
+        xm = (-omega[e] - kappa) / sd
+        lp, rp = _log_phi_ratio(xp)
+        lm, rm = _log_phi_ratio(xm)
+        w = wplus[e]
+        ap = math.log(w) + lp if w > 0.0 else -math.inf
+        am = math.log1p(-w) + lm if w < 1.0 else -math.inf
+        top = max(ap, am)
+        wp = math.exp(ap - top)
+        wm = math.exp(am - top)
+        tot = wp + wm
+        wp /= tot
+        wm /= tot
+        ge = (wp * rp - wm * rm) / sd
+        g[e] = ge
+        dg[e] = -(wp * xp * rp + wm * xm * rm) / V[e] - ge * ge
+        u[e] = 0.5 * (lp - lm)
+    return g, dg, u
 
 
 @njit(cache=True)

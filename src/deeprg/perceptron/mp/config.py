@@ -37,12 +37,15 @@ class MPConfig(Config):
     init: Literal["planted", "biased", "random"] | None = Field(
         None, description="Start: planted, biased or random (default planted, random I/O: random)."
     )
-    field: float = Field(
-        0.0, ge=0, description="Side field h_b on the hidden neurons (teacher; breaks the gauge)."
+    field: float | None = Field(
+        None,
+        ge=0,
+        description="Side field h_b on the hidden neurons (teacher; pins the gauge; default "
+        "0.3, random I/O 0).",
     )
     bias: float = Field(0.1, gt=0, lt=1, description="Start overlap scale b of biased/random.")
-    damping: float = Field(0.5, ge=0, lt=1, description="Weight of the old value per update.")
-    tol: float = Field(1e-6, gt=0, description="Convergence: RMS change of means < tol.")
+    damping: float = Field(0.7, ge=0, lt=1, description="Weight of the old value per update.")
+    tol: float = Field(1e-4, gt=0, description="Convergence: RMS change of means < tol.")
     max_iter: int = Field(500, ge=1, description="Most iterations.")
     seed: int = Field(0, ge=0, description="Seed of the instance and of the start.")
 
@@ -51,7 +54,7 @@ class MPConfig(Config):
         fan_max = min(self.N_in or self.N, self.N) if self.L > 1 else self.N_in or self.N
         if self.c > fan_max:
             raise InputError(f"c must be <= {fan_max} (the widths it reads), got {self.c}")
-        if self.field > 0 and self.scenario != "teacher":
+        if self.field and self.scenario != "teacher":
             raise InputError("field > 0 needs the teacher scenario (scenario='teacher')")
         if self.M < 1:
             raise InputError(f"alpha * c must give at least one pattern, got M = {self.M}")
@@ -67,6 +70,13 @@ class MPConfig(Config):
     @property
     def M(self) -> int:
         return round(self.alpha * self.c)
+
+    @property
+    def h_b(self) -> float:
+        """The side field actually used (``field`` or its scenario default)."""
+        if self.field is not None:
+            return self.field
+        return 0.3 if self.scenario == "teacher" else 0.0
 
     @property
     def start(self) -> str:

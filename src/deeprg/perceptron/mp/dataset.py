@@ -25,6 +25,7 @@ VARS: dict[str, dict[str, str]] = {
     "converged": var("converged", "1 if the RMS change of the means fell below tol"),
     "iterations": var("iterations", "message-passing iterations done", "iterations"),
     "residual": var("residual", "RMS change of the means at the last iteration"),
+    "drift": var("overlap drift", "largest change of any overlap Q, q over the last 20 iterations"),
     "nishimori_gap": var(
         "Nishimori gap",
         "largest |Q - Q_self| or |q - q_self| over layers (0 at the Bayes-optimal fixed point; "
@@ -47,6 +48,7 @@ def to_dataset(res: Result, cfg: MPConfig) -> Any:
             "converged": ((), np.int8(res.converged)),
             "iterations": ((), np.int64(res.iterations)),
             "residual": ((), res.residual),
+            "drift": ((), res.drift),
             "nishimori_gap": ((), res.nishimori_gap),
         },
         coords={"wlayer": np.arange(1, L + 1), "layer": np.arange(L + 1)},
@@ -66,6 +68,7 @@ def summary(res: Result) -> dict[str, Any]:
         "converged": res.converged,
         "iterations": res.iterations,
         "residual": res.residual,
+        "drift": res.drift,
         "elapsed_s": res.elapsed_s,
     }
 

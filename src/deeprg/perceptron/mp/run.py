@@ -20,7 +20,7 @@ class Result:
     = mean_i |m_i·S*_i|/M, and the self-overlaps ``Q_self`` = mean_i |a_i|²/c, ``q_self`` =
     mean m² that the Bayes-optimal (Nishimori) identities equate with them; ``nishimori_gap``
     = the largest |Q − Q_self| or |q − q_self| over the layers. Random I/O: Q, q are the
-    self-overlaps (no teacher) and the gap is NaN."""
+    self-overlaps (no teacher) and the gap is NaN. ``drift``: see :func:`iterate`."""
 
     Q: np.ndarray
     q: np.ndarray
@@ -30,6 +30,7 @@ class Result:
     converged: bool
     iterations: int
     residual: float
+    drift: float
     elapsed_s: float
 
 
@@ -52,31 +53,40 @@ def build(cfg: MPConfig) -> tuple[Instance, State]:
     inst_seq, start_seq = np.random.SeedSequence(cfg.seed).spawn(2)
     widths = (cfg.N_in or cfg.N,) + (cfg.N,) * cfg.L
     inst = make_instance(
-        widths, cfg.c, cfg.M, cfg.scenario, cfg.kappa, np.random.default_rng(inst_seq), cfg.field
+        widths, cfg.c, cfg.M, cfg.scenario, cfg.kappa, np.random.default_rng(inst_seq), cfg.h_b
     )
     return inst, init_state(inst, cfg.start, cfg.bias, np.random.default_rng(start_seq))
 
 
-def iterate(inst: Instance, st: State, cfg: MPConfig) -> tuple[State, int, float]:
+DRIFT_WINDOW = 20  # iterations over which the overlap drift is measured
+
+
+def iterate(inst: Instance, st: State, cfg: MPConfig) -> tuple[State, int, float, float]:
     """Damped iteration until the RMS change of the means falls below ``tol`` (§6.4); returns
-    the last state, the iterations done and the last residual (NaN: the iteration blew up)."""
+    the last state, the iterations done, the last residual (NaN: the iteration blew up) and the
+    drift: the largest change of any overlap over the last :data:`DRIFT_WINDOW` iterations
+    (small drift with a large residual: a few units oscillate, the overlaps do not)."""
     res = np.inf
-    for it in range(1, cfg.max_iter + 1):
+    hist: list[np.ndarray] = []
+    while len(hist) == 0 or len(hist) < cfg.max_iter:
         st, info = step(inst, st, cfg.damping)
         res = info.residual
+        hist.append(np.concatenate(overlaps(inst, st)[:2]))
         if not np.isfinite(res) or res < cfg.tol:
-            return st, it, res
-    return st, cfg.max_iter, res
+            break
+    window = hist[-DRIFT_WINDOW - 1 :]
+    drift = float(np.abs(window[-1] - window[0]).max()) if len(window) > 1 else np.nan
+    return st, len(hist), res, drift
 
 
 def solve(cfg: MPConfig) -> Result:
     """One instance to its fixed point: overlaps and the convergence report."""
     t0 = time.perf_counter()
     inst, st = build(cfg)
-    st, its, res = iterate(inst, st, cfg)
+    st, its, res, drift = iterate(inst, st, cfg)
     Q, q, Qs, qs = overlaps(inst, st)
     gap = np.nan
     if cfg.scenario == "teacher":
         gap = float(max(np.abs(Q - Qs).max(), np.abs(q - qs).max()))
     ok = bool(np.isfinite(res) and res < cfg.tol)
-    return Result(Q, q, Qs, qs, gap, ok, its, float(res), time.perf_counter() - t0)
+    return Result(Q, q, Qs, qs, gap, ok, its, float(res), drift, time.perf_counter() - t0)
