@@ -9,16 +9,63 @@ Figures are drawn from saved Datasets: every command output records its kind in 
 ``plot`` attribute, plotters register for a kind with :func:`register_plot`, and
 :func:`deeprg.experiments.figures.plot_file` (``deeprg plot FILE.nc``) regenerates the figure
 from the file alone.
+
+One style for the package: every registered plotter runs inside
+``matplotlib.rc_context(STYLE)`` (the user's global rcParams are untouched), and panels and
+axes are labelled with the symbols of the theory pages via :func:`label`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 Plotter = Callable[[Any, Path], Path]
+
+STYLE: dict[str, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 7,
+    "legend.framealpha": 0.7,
+    "legend.loc": "best",
+    "lines.linewidth": 1.4,
+    "lines.markersize": 4,
+    "errorbar.capsize": 2.5,
+    "savefig.dpi": 120,
+    "savefig.bbox": "tight",
+}
+
+LABELS: dict[str, str] = {
+    "eps_g": "generalization error ε_g",
+    "bias2": "bias²",
+    "variance": "predictor variance",
+    "U": "kernel scale U",
+    "width": "hidden width N",
+    "L": "depth L",
+    "alpha": "load α",
+    "sigma2": "prior variance σ²",
+    "T": "temperature T",
+    "P": "training set size P",
+    "q": "neuron overlap q(l)",
+    "Q": "weight overlap Q(l)",
+    "layer": "layer l",
+    "wlayer": "weight layer l",
+}
+
+
+def label(name: str) -> str:
+    """The axis/panel label of a variable or dimension (its symbol), or the name itself."""
+    return LABELS.get(name, name)
+
+
 _PLOTTERS: dict[str, tuple[str, Plotter]] = {}  # kind -> (module that defines it, plotter)
 
 
@@ -51,7 +98,14 @@ def register_plot(kind: str) -> Callable[[Plotter], Plotter]:
     """Decorator: ``plot(ds, path) -> path`` draws the figure of a Dataset of this ``kind``."""
 
     def deco(fn: Plotter) -> Plotter:
-        _PLOTTERS[kind] = (fn.__module__, fn)
-        return fn
+        @functools.wraps(fn)
+        def styled(ds: Any, path: Path) -> Path:
+            from matplotlib import rc_context
+
+            with rc_context(STYLE):  # type: ignore[arg-type]
+                return fn(ds, path)
+
+        _PLOTTERS[kind] = (fn.__module__, styled)
+        return styled
 
     return deco

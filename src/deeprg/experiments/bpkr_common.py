@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from deeprg.plotting import label
 from deeprg.schema import var
 
 OBS = ("eps_g", "bias2", "variance", "U")
@@ -62,8 +63,8 @@ def sample_point(split, L, n, sigma2, T, *, sampler, chains, steps, seed, eta=0.
     U_se = res.r2_se[0] if res.r2.size else np.nan
     return {
         "eps_g": (res.eps_g, res.eps_g_se),
-        "bias2": (res.bias2, np.nan),
-        "variance": (res.variance, np.nan),
+        "bias2": (res.bias2, res.bias2_se),
+        "variance": (res.variance, res.variance_se),
         "U": (U, U_se),
         "a2_over_N": (res.a2_over_N, res.a2_over_N_se),
         "rhat": (res.rhat_max, np.nan),
@@ -296,7 +297,7 @@ def draw_panels(axes, ds, xdim: str, *, logx: bool = True, legend: bool = True) 
                 )
         if logx:
             ax.set_xscale("log")
-        ax.set_xlabel(xdim)
-        ax.set_title(o)
+        ax.set_xlabel(label(xdim))
+        ax.set_title(label(o))
     if legend:
         axes[0].legend(fontsize=6, ncol=2)

@@ -22,7 +22,7 @@ from deeprg.experiments.bpkr_common import (
     width_dataset,
 )
 from deeprg.experiments.registry import ReproductionResult, register
-from deeprg.plotting import register_plot, save_figure, subplots
+from deeprg.plotting import label, register_plot, save_figure, subplots
 from deeprg.schema import annotate, var
 
 MODES = ("saddle", "exact", "gp")
@@ -153,10 +153,10 @@ def plot_depth(ds: Any, path: Path) -> Path:
                 label="Gibbs",
             )
             ax.set_title(
-                f"{o}  (σ²={s2}, α={alpha}, σ²(1−α)+αr̃={s2 * (1 - alpha) + alpha * rt:.2f})",
+                f"{label(o)}  (σ²={s2}, α={alpha}, σ²(1−α)+αr̃={s2 * (1 - alpha) + alpha * rt:.2f})",
                 fontsize=8,
             )
-            ax.set_xlabel("L")
+            ax.set_xlabel(label("L"))
             if o in ("variance", "U"):
                 ax.set_yscale("log")
     axes[0, 0].legend(fontsize=7)

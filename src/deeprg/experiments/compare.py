@@ -195,7 +195,7 @@ def compare_dataset(cr: CompareResult):
         vals[i] = [rep["eps_g"], rep["bias2"], rep["variance"], rep["u"][-1]]
     s = cr.sampler
     vals[-1] = [s["eps_g"], s["bias2"], s["variance"], s["a2_over_N"]]
-    se[0], se[3] = s["eps_g_se"], s["a2_over_N_se"]
+    se[:] = [s["eps_g_se"], s["bias2_se"], s["variance_se"], s["a2_over_N_se"]]
 
     ds = xr.Dataset(
         {"value": (("source", "observable"), vals), "sampler_se": ("observable", se)},
@@ -212,7 +212,8 @@ def compare_dataset(cr: CompareResult):
             ),
             "sampler_se": var(
                 "Monte Carlo standard error",
-                "sd of the per-chain means over sqrt(chains) (NaN: not estimated)",
+                "sd of the per-chain means over sqrt(chains); bias2 and variance: jackknife "
+                "over chains (NaN: not estimated)",
             ),
         },
     )

@@ -84,6 +84,8 @@ class RunResult:
     step_size: np.ndarray | None = None
     stats: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (C, n_draws)
     layer_kernels_chains: np.ndarray | None = None  # (C, L+1, n_z, n_z) per-chain means
+    bias2_se: float = float("nan")  # jackknife over chains (bias² is nonlinear in the mean)
+    variance_se: float = float("nan")
 
     @property
     def rhat_max(self) -> float:
@@ -146,7 +148,9 @@ class RunResult:
             "eps_g": self.eps_g,
             "eps_g_se": self.eps_g_se,
             "bias2": self.bias2,
+            "bias2_se": self.bias2_se,
             "variance": self.variance,
+            "variance_se": self.variance_se,
             "a2_over_N": self.a2_over_N,
             "a2_over_N_se": self.a2_over_N_se,
             "r2": [float(v) for v in self.r2],
@@ -229,6 +233,28 @@ def _diagnostics(traces: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[
 def _chain_se(tr: np.ndarray) -> float:
     m = tr.mean(1)
     return float(m.std(ddof=1) / np.sqrt(len(m))) if len(m) > 1 else float("nan")
+
+
+def _jackknife_se(values: np.ndarray) -> float:
+    """Jackknife standard error from the C leave-one-chain-out estimates."""
+    C = values.size
+    if C < 2:
+        return float("nan")
+    return float(np.sqrt((C - 1) / C * np.sum((values - values.mean()) ** 2)))
+
+
+def bias_variance_se(f_mean_chains: np.ndarray, sq_err: np.ndarray, y: np.ndarray):
+    """Jackknife (leave one chain out) standard errors of bias² = mean_x(f̄ − y)² and
+    variance = ε_g − bias² (docs/theory/bpkr.md §3.2): f_mean_chains (C, n_test[, D]) are the
+    per-chain posterior means, sq_err (C, n_draws) the squared-error trace, y the targets."""
+    C = f_mean_chains.shape[0]
+    if C < 2:
+        return float("nan"), float("nan")
+    f_minus = (f_mean_chains.sum(0)[None] - f_mean_chains) / (C - 1)
+    b = ((f_minus - y[None]) ** 2).reshape(C, -1).mean(1)
+    e = sq_err.mean(1)
+    e_minus = (e.sum() - e) / (C - 1)
+    return _jackknife_se(b), _jackknife_se(e_minus - b)
 
 
 def check_draws(steps: int, thin: int) -> None:
@@ -325,7 +351,7 @@ def run_chains(
     finally:
         if bar is not None:
             bar.stop()
-    return _finalize(sampler.name, net, acc, acc_rate, state)
+    return _finalize(sampler.name, net, acc, acc_rate, state, y_test)
 
 
 def _record_stats(acc: _Acc, state: SamplerState, info: dict[str, Any]) -> None:
@@ -385,7 +411,7 @@ def _observe(
 
 
 def _finalize(
-    name: str, net: Network, acc: _Acc, acc_rate: list[float], state: SamplerState
+    name: str, net: Network, acc: _Acc, acc_rate: list[float], state: SamplerState, y: np.ndarray
 ) -> RunResult:
     if acc.f_mean is None or acc.f_m2 is None:
         raise ValueError("no draws were kept")
@@ -400,6 +426,7 @@ def _finalize(
     # With pooled moments ε_g = mean_x[(f̄ − y)²] + mean_x[var f] holds exactly.
     variance = float(f_var.mean())
     bias2 = eps_g - variance
+    bias2_se, variance_se = bias_variance_se(acc.f_mean, sq, np.asarray(y, dtype=np.float64))
     rhat, ess = _diagnostics(traces)
     r2 = (
         np.array([traces[f"r2_{l}"].mean() for l in range(1, net.L + 1)])
@@ -425,7 +452,9 @@ def _finalize(
         eps_g=eps_g,
         eps_g_se=_chain_se(sq),
         bias2=bias2,
+        bias2_se=bias2_se,
         variance=variance,
+        variance_se=variance_se,
         a2_over_N=float(traces["a2_over_N"].mean()),
         a2_over_N_se=_chain_se(traces["a2_over_N"]),
         r2=r2,
