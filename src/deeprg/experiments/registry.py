@@ -29,6 +29,7 @@ _REPRODUCTION_MODULES: tuple[str, ...] = (
     "bpkr_relu",
     "bpkr_representations",
     "compare",
+    "perceptron_closure",
     "perceptron_mc_repro",
     "perceptron_repro",
     "perceptron_theory",
