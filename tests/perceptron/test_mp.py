@@ -36,10 +36,50 @@ def test_l1_starts_reach_one_fixed_point() -> None:
     assert max(Qs) - min(Qs) < 1e-3
 
 
+def test_random_io_l1_matches_gardner() -> None:
+    """Random I/O, L = 1 (below capacity): the self-overlap is the RS q of the spherical
+    perceptron (Gardner)."""
+    res = solve(_l1(1.0, scenario="random"))
+    assert res.converged
+    assert abs(res.Q[0] - float(solve_rs(1, 1.0).Q[0])) < 0.03
+
+
+def test_random_io_deep_liquid() -> None:
+    """Random I/O, L = 3 below the first freezing (α = 1 < π²/4): BP converges to the liquid,
+    Q = q = 0 inside, as the replica theory says."""
+    res = solve(MPConfig(L=3, N=64, c=16, alpha=1.0, scenario="random"))
+    assert res.converged
+    assert np.abs(res.Q).max() < 0.02 and np.abs(res.q[1:-1]).max() < 0.02
+
+
+@pytest.mark.slow
+def test_deep_starts_reach_one_fixed_point() -> None:
+    """L = 2 teacher with the side field: planted, biased and random starts agree."""
+    Qs = [
+        solve(MPConfig(L=2, N=128, c=16, alpha=3.0, init=s, max_iter=400)).Q
+        for s in ("planted", "biased", "random")
+    ]
+    assert np.ptp(np.array(Qs), axis=0).max() < 0.01
+
+
+def test_reproduction_tiny(tmp_path) -> None:
+    """The reproduction's dataset (tiny size) carries the schema and draws its figure from the
+    saved file."""
+    from deeprg.experiments.perceptron_mp_repro import plot, run
+    from deeprg.results import read_dataset, write_dataset
+    from deeprg.schema import missing_attrs
+
+    res = run("tiny", 0, tmp_path)
+    assert missing_attrs(res.dataset) == []
+    path = write_dataset(res.dataset, tmp_path / "mp.nc")
+    assert plot(read_dataset(path), tmp_path / "mp.png").exists()
+    assert "Q(1)/Q(L)" in res.summary
+
+
 def test_wrong_margin_fails_the_check() -> None:
     """Negative control: a student assuming κ = 0.5 for a κ = 0 teacher is not Bayes optimal;
     its overlap leaves the Gibbs-learning value or the Nishimori identity breaks."""
-    res = solve(_l1(2.0, kappa=0.5))
+    res = solve(_l1(2.0, kappa=0.5, max_iter=100))
     R = float(solve_rs(1, 2.0, scenario="teacher").Q[0])
     assert abs(res.Q[0] - R) > 0.05 or res.nishimori_gap > 0.05
 

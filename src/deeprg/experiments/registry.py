@@ -31,6 +31,7 @@ _REPRODUCTION_MODULES: tuple[str, ...] = (
     "compare",
     "perceptron_closure",
     "perceptron_mc_repro",
+    "perceptron_mp_repro",
     "perceptron_repro",
     "perceptron_theory",
 )
