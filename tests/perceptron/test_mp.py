@@ -199,3 +199,12 @@ def test_small_c_against_planted_slaved_monte_carlo() -> None:
             acc.append(np.mean((state.J[0, :32, :8] * Jt[0, :32, :8]).sum(axis=1)) / 8)
         diffs.append(q_bp - np.mean(acc))
     assert abs(np.mean(diffs)) < 0.05
+
+
+def test_sweep_experiment() -> None:
+    """The sweep experiment ``mp`` takes MPConfig's fields and returns the JSON summary."""
+    from deeprg.sweep.registry import get_experiment
+
+    exp = get_experiment("mp")
+    out = exp.fn(L=1, N=2, N_in=100, c=100, alpha=1.0)
+    assert out["converged"] and len(out["Q"]) == 1 and len(out["q"]) == 2
