@@ -48,3 +48,18 @@ def test_deeprg_info_json(capsys):
         main(["info", "--json"])
     d = json.loads(capsys.readouterr().out)
     assert d["deeprg"] and "numpy" in d["versions"]
+
+
+def test_planted_gibbs_learning_example_runs(tmp_path):
+    import json
+
+    r = subprocess.run(
+        [sys.executable, str(EXAMPLES / "l1_planted_gibbs_learning.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert 0 < out["R_mc"] <= 1 and out["R_theory"] == pytest.approx(0.9003, abs=1e-3)
