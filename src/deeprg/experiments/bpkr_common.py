@@ -296,7 +296,10 @@ def draw_panels(axes, ds, xdim: str, *, logx: bool = True, legend: bool = True) 
                     capsize=2,
                 )
         if logx:
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # labels of minor ticks overlap
         ax.set_xlabel(label(xdim))
         ax.set_title(label(o))
     if legend:

@@ -157,8 +157,9 @@ def plot_depth(ds: Any, path: Path) -> Path:
                 fontsize=8,
             )
             ax.set_xlabel(label("L"))
-            if o in ("variance", "U"):
-                ax.set_yscale("log")
+            span = d[o].values[np.isfinite(d[o].values) & (d[o].values > 0)]
+            if o in ("variance", "U") or (span.size and span.max() > 20 * span.min()):
+                ax.set_yscale("log")  # the GP's exponential growth would hide the rest
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(
         f"BPKR vs depth (teacher P={ds.attrs['P']}, N0={ds.attrs['N0']}, T={T}; r̃={rt:.3f})",
