@@ -53,7 +53,7 @@ ATTRS: dict[str, dict[str, str]] = {
     ),
     "eps_g": _a(
         "generalization error",
-        "teacher-student test error by forward propagation of a fresh input (spec §5.4)",
+        "teacher-student test error by forward propagation of a fresh input (docs/theory/perceptron.md §4.2)",
     ),
     "converged": _a(
         "converged", "True when the solver met its tolerance (status 'converged')", "1"

@@ -184,7 +184,7 @@ def solve_rs(
     instability :func:`stability_margin` measures. ``field``: teacher scenario only, a
     symmetry-breaking field h_b ≥ 0 on the neuron layers 1..L−1 (scalar or one value per layer),
     modelled as a Nishimori side channel of strength h_b (q = E tanh(q̂ + h + √(q̂ + h) z),
-    spec §8 item 4, docs/replica.md).
+    docs/replica.md).
     """
     L = check_int("L", L)
     alpha = check_positive("alpha", alpha)

@@ -82,7 +82,7 @@ def mills_rr(x: np.ndarray) -> np.ndarray:
     xb = x[big]
     # Mills ratio H/φ = m, asymptotic series (§3.10) carried to x⁻¹³: x m = 1 − y S with
     # y = x⁻², S = 1 − 3y(1 − 5y(1 − 7y(…))). Then R(R − x) = (1 − x m)/m² = S/(1 − y S)²,
-    # written without the cancellation in 1 − x m (which the spec's (1 − x m)/m² suffers for
+    # written without the cancellation in 1 − x m (which the textbook form (1 − x m)/m² suffers for
     # x ≳ 10⁵: it returns 1.11 at x = 10⁸).
     y = xb**-2
     S = 1 - 3 * y * (1 - 5 * y * (1 - 7 * y * (1 - 9 * y * (1 - 11 * y))))
