@@ -328,7 +328,8 @@ def solve_layerwise(
         np.array([T]),
     )
     fin = np.isfinite(N[:-1])
-    ev_low = float(np.sum(np.where(fin, 0.5 * N[:-1] * (q[:-1] - Q[:-1] + 1.0), 0.0)))
+    Nf = np.where(np.isfinite(N), N, 0.0)  # GP layers (N = inf, Q = 1) contribute nothing
+    ev_low = float(np.sum(np.where(fin, 0.5 * Nf[:-1] * (q[:-1] - Q[:-1] + 1.0), 0.0)))
     return LayerwiseSolution(
         q=q,
         kernel=kern,
@@ -337,7 +338,7 @@ def solve_layerwise(
         grad_norm=gnorm,
         converged=bool(conv and sol.converged[0]),
         evaluations=action.evaluations,
-        G=np.where(np.isfinite(N), N * (Q - 1.0), 0.0),
+        G=np.where(np.isfinite(N), Nf * (Q - 1.0), 0.0),
     )
 
 
