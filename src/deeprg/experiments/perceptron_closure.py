@@ -37,7 +37,8 @@ from deeprg.schema import COORDS, annotate, var
 
 DRIFT_TOL = 0.02  # |Q(3rd quarter) − Q(4th quarter)| for an equilibrated planted point
 NISHIMORI_TOL = 0.03  # |Q_cc − Q_TS| for an equilibrated planted point
-AGREE_TOL = 0.05  # |Q_planted − Q_anneal| floor (3 se when larger) for agreement
+AGREE_TOL = 0.05
+C_MIN_FIT = 8  # smallest c in the 1/c extrapolation  # |Q_planted − Q_anneal| floor (3 se when larger) for agreement
 N_BLOCKS = 20
 
 
@@ -292,13 +293,18 @@ _ATTRS = {
     "Q_inf_se": var("se of Q_inf", "weighted least squares"),
     "rho_mc": var("asymmetry rho, planted", "Q_TS(1)/Q_TS(L)"),
     "rho_inf": var("rho extrapolated", "intercept of rho = a + b/c"),
+    "Q_pinned": var("pinned-branch Q", "R_Gibbs(alpha): every layer a Gibbs learner (q = 1)"),
 }  # fmt: skip
 
 
 def _extrapolations(ds: Any, size: ClosureSize) -> None:
-    """Q_inf (L, alpha, wlayer), rho_mc (L, c, alpha) and rho_inf (L, alpha), in place."""
+    """Q_inf (L, alpha, wlayer), rho_mc (L, c, alpha) and rho_inf (L, alpha), in place. The
+    fit uses the equilibrated points with c >= C_MIN_FIT only (c = 4 is far from the
+    asymptotic regime; a non-equilibrated planted value is not an equilibrium estimate)."""
     cs = np.asarray(size.cs, dtype=np.float64)
-    Qmc, se = ds["Q_mc"].values, ds["Q_mc_se"].values
+    use = (ds["equilibrated"].values == 1) & (cs[None, :, None] >= C_MIN_FIT)
+    Qmc = np.where(use[..., None], ds["Q_mc"].values, np.nan)
+    se = ds["Q_mc_se"].values
     nL, _, na, W = Qmc.shape
     Qinf, Qinf_se = np.full((nL, na, W), np.nan), np.full((nL, na, W), np.nan)
     rho = np.full(Qmc.shape[:3], np.nan)
@@ -313,8 +319,22 @@ def _extrapolations(ds: Any, size: ClosureSize) -> None:
             rho_inf[i, k] = extrapolate(cs, rho[i, :, k], rse[:, k])[0]
     ds["Q_inf"] = (("L", "alpha", "wlayer"), Qinf)
     ds["Q_inf_se"] = (("L", "alpha", "wlayer"), Qinf_se)
-    ds["rho_mc"] = (("L", "c", "alpha"), rho)
+    ds["rho_mc"] = (("L", "c", "alpha"), ds["Q_mc"].values[..., 0] / _last(ds, size))
     ds["rho_inf"] = (("L", "alpha"), rho_inf)
+
+
+def _last(ds: Any, size: ClosureSize) -> np.ndarray:
+    """Q_mc of the last weight layer of each L, shape (L, c, alpha)."""
+    return np.stack([ds["Q_mc"].values[i, ..., L - 1] for i, L in enumerate(size.Ls)])
+
+
+def pinned_reference(alphas: Any) -> np.ndarray:
+    """R_Gibbs(α): the overlap of every layer when the hidden neurons are pinned to the
+    teacher's (q = 1), each perceptron then a Gibbs learner of its teacher perceptron — the
+    large-α branch of both closures (§3.7.1)."""
+    from deeprg.perceptron.replica import solve_rs
+
+    return np.array([solve_rs(1, float(a), scenario="teacher").Q[0] for a in alphas])
 
 
 def build_dataset(size: ClosureSize, seed: int) -> Any:
@@ -338,6 +358,7 @@ def build_dataset(size: ClosureSize, seed: int) -> Any:
                 "wlayer": np.arange(1, W + 1)},
     ).merge(th_ds)  # fmt: skip
     _extrapolations(ds, size)
+    ds["Q_pinned"] = (("alpha",), pinned_reference(size.alphas))
     annotate(ds, COORDS | _ATTRS)
     ds.attrs.update({
         "instances": size.instances, "sweeps": size.sweeps, "population": size.population,
@@ -387,6 +408,7 @@ def _point_line(ds: Any, L: int, a: float) -> str:
         f"L={L} alpha={a:g}: A {np.round(QA, 3).tolist()} B {np.round(QB, 3).tolist()}; "
         f"planted {per_c}; 1/c->0: {np.round(Qi, 3).tolist()} (se {np.round(se, 3).tolist()}), "
         f"rho_inf={float(ds['rho_inf'].sel(L=L, alpha=a)):.3f}; rms z to A {zA:.1f}, to B {zB:.1f}"
+        f"; pinned (R_Gibbs) {float(ds['Q_pinned'].sel(alpha=a)):.4f}"
     )
 
 
@@ -445,6 +467,7 @@ def plot_closure(ds: Any, path: Path) -> Path:
                             fmt=mk, ms=4, label=f"planted c={c}")  # fmt: skip
             qi = ds["Q_inf"].sel(L=L, alpha=a).values[: int(L)]
             ax.plot(lay, qi, "s", mfc="none", color="g", label="1/c → 0")
+            ax.axhline(float(ds["Q_pinned"].sel(alpha=a)), color="gray", ls=":", label="pinned")
             ax.set_title(f"L={L}, α={a:g} (x: not equilibrated)", fontsize=8)
             ax.set_xlabel("weight layer l")
             ax.set_ylim(-0.05, 1.05)
@@ -465,6 +488,8 @@ def _plot_rho(ax: Any, ds: Any, L: int) -> None:
     for c in ds["c"].values:
         ax.plot(ds["alpha"], ds["rho_mc"].sel(L=L, c=c), "o", ms=3, label=f"planted c={c}")
     ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks([2, 5, 10, 20], ["2", "5", "10", "20"])
     ax.set_title(f"ρ = Q(1)/Q({L})", fontsize=8)
     ax.set_xlabel("α")
     ax.legend(fontsize=6)
