@@ -34,7 +34,9 @@ def mp(
         return
     state = "converged" if res.converged else "NOT converged"
     typer.echo(
-        f"{state}: {res.iterations} iterations, residual {res.residual:.2e}, {res.elapsed_s:.1f} s"
+        f"{state}: {res.iterations} iterations, residual {res.residual:.2e} (tol "
+        f"{config.tol:g}), overlap drift {res.drift:.1e} over the last 20 iterations, "
+        f"{res.elapsed_s:.1f} s"
     )
     typer.echo("Q per weight layer:  " + " ".join(f"{v:.4f}" for v in res.Q))
     typer.echo("q per neuron layer:  " + " ".join(f"{v:.4f}" for v in res.q))
