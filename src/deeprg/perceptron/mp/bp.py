@@ -162,10 +162,11 @@ def _edge_sums(conn, x, y, x2, y2, y3):  # pragma: no cover - compiled
     return out
 
 
-def _sphere(A: np.ndarray, B: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def _sphere(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """The multiplier λ_i of every row that makes Σ_k (a_k² + v_k) = c with a = B/(A + λ),
-    v = 1/(A + λ) (the spherical prior |J_i|² = c as a Gaussian one, §6.2): bisection on the
-    bracket where the norm is monotone, then Newton from the previous ``lam`` if it is inside."""
+    v = 1/(A + λ) (the spherical prior |J_i|² = c as a Gaussian one, §6.2): 60 bisection steps
+    on the bracket (−min_k A_k, −min_k A_k + span] where the norm decreases monotonically from
+    +∞ to below c."""
     c = A.shape[1]
     lo = -A.min(axis=1)
     span = np.maximum(2.0, 2.0 * np.sqrt((B * B).sum(axis=1) / c)) + 1e-12
@@ -179,7 +180,6 @@ def _sphere(A: np.ndarray, B: np.ndarray, lam: np.ndarray) -> np.ndarray:
         mid = 0.5 * (lo + hi)
         pos = excess(mid) > 0
         lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
-    del lam
     return 0.5 * (lo + hi)
 
 
@@ -209,14 +209,14 @@ def _weights(
     D, G2 = dg.sum(axis=1)[:, None], g2.sum(axis=1)[:, None]
     A = -(D + G2 - mg2) / c
     B = xg / np.sqrt(c) - a * (mdg - mg2 + G2) / c
-    lam = _sphere(A, B, st.lam[l - 1])
+    lam = _sphere(A, B)
     d = A + lam[:, None]
     return B / d, 1.0 / d, lam
 
 
 def _neurons(inst: Instance, st: State, l: int, g: np.ndarray, dg: np.ndarray) -> np.ndarray:
     """Downstream field of the hidden neurons of layer l from the constraints of layer l + 1
-    (§6.3): Σ_i a_ij g_i/√c + m_j Σ_i (a_ij² − v_ij)(−g'_i)/c."""
+    (§6.3): Σ_i a_ij g_i/√c − m_j Σ_i (a_ij² g'_i + v_ij g_i²)/c."""
     c = inst.c
     a, v = st.a[l], st.v[l]
     lin = inst.matrix(l + 1, a).T @ g / np.sqrt(c)
