@@ -135,7 +135,7 @@ def test_replica_cli_and_sweep_come_from_the_replica_models(monkeypatch):
         ReplicaConfig(rsb=1, alpha="1:1000:log3")
     assert ReplicaConfig(alpha="1,2.5").alphas == [1.0, 2.5]
     with pytest.raises(SystemExit) as exc:
-        main(["replica", "--closure", "B", "--scenario", "teacher", "--field", "0.1"])
+        main(["replica", "--closure", "B", "--rsb", "1"])
     assert exc.value.code == 2
     exp = get_experiment("replica")
     assert exp.model is ReplicaPointConfig and exp.params["alpha"].default is REQUIRED

@@ -52,7 +52,7 @@ def test_replica_cli_teacher_field(capsys):
         ["--rsb", "1", "--closure", "B", "--alpha", "3"],
         ["--rsb", "1", "--alpha", "1:2000:log5"],
         ["--field", "0.1", "--alpha", "3"],
-        ["--closure", "B", "--scenario", "teacher", "--field", "0.1", "--alpha", "3"],
+        ["--closure", "B", "--scenario", "random", "--field", "0.1", "--alpha", "3"],
         ["--alpha", "1:2:log"],
         ["--alpha", "5:1:lin4"],
         ["--margin", "-1", "--alpha", "3"],

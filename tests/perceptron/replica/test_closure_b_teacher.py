@@ -145,9 +145,37 @@ def test_l3_fixed_point_is_stationary_and_nishimori():
 
 
 def test_refusals_and_config():
-    cfg = ReplicaConfig(L=3, scenario="teacher", closure="B", alpha="5")
-    assert cfg.closure == "B"
-    with pytest.raises(InputError, match="closure A only"):
-        ReplicaConfig(L=3, scenario="teacher", closure="B", field=0.1, alpha="5")
+    cfg = ReplicaConfig(L=3, scenario="teacher", closure="B", field=0.1, alpha="5")
+    assert cfg.closure == "B" and cfg.field == 0.1
     with pytest.raises(InputError, match="RS"):
         Chain(3, 5.0, k=1, scenario="random", closure="B")
+
+
+def test_strong_side_field_decouples_into_gibbs_learners():
+    """A strong side channel pins every hidden neuron to the teacher's (q → 1): each perceptron
+    is then a Gibbs learner of its teacher perceptron, Q_l = R_Gibbs(α), at any α."""
+    s = solve_rs(2, 2.0, scenario="teacher", closure="B", field=400.0)
+    assert s.converged and s.q[1] > 1 - 1e-6
+    np.testing.assert_allclose(s.Q, _gibbs_R(2.0), atol=1e-4)
+    assert s.info["field"] == [400.0]
+
+
+def test_side_field_saddle_is_stationary_and_nishimori():
+    h = np.array([0.3, 0.1])
+    s = solve_path(3, [3.0, 6.0], scenario="teacher", closure="B", field=h)[-1]
+    assert s.converged
+    chain = Chain(3, 6.0, scenario="teacher", closure="B", field=h)
+    Q, q, qh = s.Q[:, None].copy(), s.q[:, None].copy(), s.qhat[:, None].copy()
+    d = 1e-6
+    for arr in (Q, q[1:-1], qh):
+        for i in range(len(arr)):
+            arr[i] += d
+            fp = chain.free_entropy(Q, q, qh, X0)
+            arr[i] -= 2 * d
+            fm = chain.free_entropy(Q, q, qh, X0)
+            arr[i] += d
+            assert abs(fp - fm) / (2 * d) < 1e-6
+    for layer in (1, 2):
+        p = s.q[layer - 1] * s.Q[layer - 1]
+        ref = _student_teacher_q(p, s.qhat[layer - 1] + h[layer - 1])
+        assert s.q[layer] == pytest.approx(ref, abs=1e-7)

@@ -82,7 +82,7 @@ def test_eps_g_forward_contracts_and_side_channel_field():
     with pytest.raises(InputError):
         solve_rs(4, 3.0, field=0.1)
     with pytest.raises(InputError):
-        solve_rs(4, 3.0, scenario="teacher", closure="B", field=0.1)
+        solve_rs(4, 3.0, scenario="random", closure="B", field=0.1)
 
 
 @pytest.mark.slow

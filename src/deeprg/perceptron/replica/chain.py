@@ -74,8 +74,6 @@ class Chain:
     ):
         if closure == "B" and k:
             raise InputError("closure B is implemented for RS (k = 0) only; use closure A")
-        if closure == "B" and field is not None and np.any(np.asarray(field) != 0):
-            raise InputError("field (teacher side channel) is implemented for closure A only")
         self.L, self.alpha, self.k = L, float(alpha), k
         self.K1 = k + 1
         self.scenario, self.closure, self.margin = scenario, closure, margin
@@ -137,7 +135,7 @@ class Chain:
         q_cav = None
         if self.L > 1:
             assert qh is not None
-            M[:-1], q_cav = self.gap.cavity_moments(p[:-1], qh, x)
+            M[:-1], q_cav = self.gap.cavity_moments(p[:-1], qh + self.h[:, None], x)
         M[-1:] = self.gap.conjugate(p[-1:], x)
         return M, q_cav
 
@@ -196,9 +194,9 @@ class Chain:
         p, _ = self.overlaps(Q, q)
         q_int = q[1:-1]
         if self.cavity:
-            S = self.neurons.legendre(q_int, qhat, x) + (
-                self.gap.cavity_term(p[:-1], qhat, x) if self.L > 1 else 0.0
-            )
+            qh = qhat + self.h[:, None]  # the side channel adds to the downstream field
+            S = self.neurons.legendre(q_int, qh, x) + self.h * q_int[:, -1] / 2
+            S = S + (self.gap.cavity_term(p[:-1], qh, x) if self.L > 1 else 0.0)
             G = self.gap.term(p[-1:], x)
         else:
             h = self.h[:, None]

@@ -61,8 +61,6 @@ class ReplicaTheoryConfig(Config):
                 "rsb 1|2 is implemented for scenario random, closure A (teacher-student is RS "
                 "by the Nishimori symmetry)"
             )
-        if self.closure == "B" and self.field:
-            raise InputError("field (teacher side channel) is implemented for closure A only")
         if self.field and self.scenario != "teacher":
             raise InputError("field is for scenario teacher only")
         return self

@@ -217,8 +217,8 @@ def _rs_solution(
     info: dict = {}
     if chain.closure == "A":
         info["liquid"] = [] if liquid is None else sorted(int(v) for v in liquid)
-        if h_any:
-            info["field"] = chain.h.tolist()
+    if h_any:
+        info["field"] = chain.h.tolist()
     status = solution_status(scenario, L, alpha, chain.margin, q, Q, fp.converged)
     return RSSolution(
         L,
