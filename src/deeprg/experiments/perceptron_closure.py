@@ -150,7 +150,8 @@ def planted_run(L: int, c: int, alpha: float, sweeps: int, seed: int) -> dict[st
 
 def planted_point(L: int, c: int, alpha: float, size: ClosureSize, seed: int) -> dict[str, Any]:
     """Second-half means over blocks and instances, the standard error over instances (over
-    second-half blocks for one instance), the drift and the Nishimori gap."""
+    second-half blocks for one instance), the drift, Q_cc for the Nishimori check, and
+    ``trace``: the block means of Q_TS (N_BLOCKS, L) averaged over instances."""
     runs = [planted_run(L, c, alpha, size.sweeps, seed + i) for i in range(size.instances)]
     h, q3 = N_BLOCKS // 2, 3 * N_BLOCKS // 4
     Q = np.array([r["Q_ts"][h:].mean(0) for r in runs])
