@@ -175,7 +175,6 @@ def _shared_instance(L: int, N: int, c: int, M: int, seed: int):
     return wr, SlavedState.build(wr, Jt.copy(), S0, layers[-1]), Jt, inst, rng
 
 
-@pytest.mark.slow
 def test_small_c_against_planted_slaved_monte_carlo() -> None:
     """c = 8, L = 1, α = 2 (documented in docs/validation.md): BP's teacher overlap vs the
     planted slaved-neuron sampler on the same 4 instances. Measured: BP 0.730, MC 0.747
