@@ -1,8 +1,8 @@
 """Reproduction ``perceptron-message-passing`` (docs/theory/perceptron.md §6.7): message passing
 on teacher–student instances of deep perceptron networks at growing c (N = 8c), per-layer
 overlaps Q(l) and the input/output asymmetry Q(1)/Q(L) extrapolated in 1/c, against the
-replica theory's closure A (with and without the side field h_b the instances carry) and
-closure B (teacher–student, no field: the chain solver refuses B with a field).
+replica theory's closures A and B, each with and without the side field h_b the instances carry
+(with the field the theory describes the same posterior as BP: the like-for-like comparison).
 
 The figure is drawn from the saved Dataset by the plotter registered under the reproduction's
 name (``deeprg plot perceptron-message-passing.nc``).
@@ -48,6 +48,9 @@ _ATTRS = {
     "Q_B": var("RS Q(l), closure B", "teacher-student replica RS, closure B, no field"),
     "q_A_field": var("RS q(l), closure A, field", "closure A with the side field h_b"),
     "q_B": var("RS q(l), closure B", "teacher-student replica RS, closure B, no field"),
+    "Q_B_field": var("RS Q(l), closure B, field", "closure B with the side field h_b"),
+    "q_B_field": var("RS q(l), closure B, field", "closure B with the side field h_b"),
+    "ratio_B_field": var("RS asymmetry, closure B, field", "Q(1)/Q(L), closure B with h_b"),
     "ratio_A": var("RS asymmetry, closure A", "Q(1)/Q(L) of closure A (1 by reflection)"),
     "ratio_A_field": var("RS asymmetry, closure A, field", "Q(1)/Q(L), closure A with h_b"),
     "ratio_B": var("RS asymmetry, closure B", "Q(1)/Q(L) of closure B (NaN: unavailable)"),
@@ -80,13 +83,13 @@ def _bp(Ls, alphas, cs, instances, seed, max_iter):
 
 
 def _theory(Ls, alphas):
-    """Closure A (no field, field h_b) and closure B (no field) profiles, NaN where missing."""
+    """Closures A and B (no field, field h_b) profiles, NaN where missing."""
     from deeprg.perceptron.replica import solve_rs
 
     Lmax = max(Ls)
     shape = (len(Ls), len(alphas))
-    th = {k: np.full((*shape, Lmax), np.nan) for k in ("Q_A", "Q_A_field", "Q_B")}
-    th |= {k: np.full((*shape, Lmax + 1), np.nan) for k in ("q_A_field", "q_B")}
+    th = {k: np.full((*shape, Lmax), np.nan) for k in ("Q_A", "Q_A_field", "Q_B", "Q_B_field")}
+    th |= {k: np.full((*shape, Lmax + 1), np.nan) for k in ("q_A_field", "q_B", "q_B_field")}
     note = "closure B: solved"
     for i, j in np.ndindex(*shape):
         L, a = Ls[i], alphas[j]
@@ -96,6 +99,8 @@ def _theory(Ls, alphas):
         try:
             sb = solve_rs(L, a, scenario="teacher", closure="B")
             th["Q_B"][i, j, :L], th["q_B"][i, j, : L + 1] = sb.Q, sb.q
+            sf = solve_rs(L, a, scenario="teacher", closure="B", field=H_B)
+            th["Q_B_field"][i, j, :L], th["q_B_field"][i, j, : L + 1] = sf.Q, sf.q
         except Exception as exc:  # closure B (teacher) may be unavailable
             note = f"closure B unavailable: {exc}"
     return th, note
@@ -153,11 +158,12 @@ def run(size: str, seed: int, out_dir: Path) -> ReproductionResult:
             "ratio_mean": (("L", "alpha", "c"), ratio_mean),
             "ratio_extrap": (d2, ext),
             "ratio_extrap_se": (d2, ext_se),
-            **{k: ((*d2, "wlayer"), th[k]) for k in ("Q_A", "Q_A_field", "Q_B")},
-            **{k: ((*d2, "layer"), th[k]) for k in ("q_A_field", "q_B")},
+            **{k: ((*d2, "wlayer"), th[k]) for k in ("Q_A", "Q_A_field", "Q_B", "Q_B_field")},
+            **{k: ((*d2, "layer"), th[k]) for k in ("q_A_field", "q_B", "q_B_field")},
             "ratio_A": (d2, _ratio(th["Q_A"], Ls)),
             "ratio_A_field": (d2, _ratio(th["Q_A_field"], Ls)),
             "ratio_B": (d2, _ratio(th["Q_B"], Ls)),
+            "ratio_B_field": (d2, _ratio(th["Q_B_field"], Ls)),
         },
         coords={
             "L": Ls,
@@ -185,7 +191,7 @@ def _summary(ds: Any) -> str:
             lines.append(
                 f"L={int(L)} α={float(a):g}: Q(1)/Q(L) {r} → 1/c=0: {float(d['ratio_extrap']):.3f}"
                 f" | closure A {float(d['ratio_A']):.3f}, A+field {float(d['ratio_A_field']):.3f},"
-                f" B {float(d['ratio_B']):.3f}"
+                f" B {float(d['ratio_B']):.3f}, B+field {float(d['ratio_B_field']):.3f}"
             )
     return "\n".join(lines)
 
@@ -204,20 +210,20 @@ def plot(ds: Any, path: Path) -> Path:
         lab = f"L={int(L)} α={float(a):g}"
         ax[0].plot(x, d["ratio_mean"], "o-", color=col, label=lab)
         ax[0].plot([0.0], [float(d["ratio_extrap"])], "s", color=col, mfc="none")
-        ax[0].plot([0.0], [float(d["ratio_B"])], "x", color=col, ms=9)
+        ax[0].plot([0.0], [float(d["ratio_B_field"])], "x", color=col, ms=9)
         Lw = np.arange(1, int(L) + 1)
         prof = d["Q"].sel(c=cs.max()).mean("instance").values[: int(L)]
         ax[1].plot(Lw, prof, "o-", color=col, label=f"BP {lab}, c={int(cs.max())}")
         ax[1].plot(Lw, d["Q_A_field"].values[: int(L)], "--", color=col)
-        ax[1].plot(Lw, d["Q_B"].values[: int(L)], ":", color=col)
+        ax[1].plot(Lw, d["Q_B_field"].values[: int(L)], ":", color=col)
     ax[0].axhline(1.0, color="k", lw=0.8, label="closure A (reflection symmetric)")
     ax[0].set_xlabel("1/c")
     ax[0].set_ylabel("Q(1)/Q(L)")
-    ax[0].set_title("squares: fit at 1/c = 0; crosses: closure B", fontsize=9)
+    ax[0].set_title("squares: fit at 1/c = 0; crosses: closure B with h_b", fontsize=9)
     ax[0].legend(fontsize=6)
     ax[1].set_xlabel("weight layer l")
     ax[1].set_ylabel("Q(l)")
-    ax[1].set_title("dashed: closure A with h_b; dotted: closure B (no field)", fontsize=9)
+    ax[1].set_title("dashed: closure A with h_b; dotted: closure B with h_b", fontsize=9)
     ax[1].legend(fontsize=6)
     fig.suptitle(
         f"Message passing, teacher-student, N = 8c, side field h_b = {float(ds.attrs['h_b']):g}",
