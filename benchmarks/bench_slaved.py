@@ -21,6 +21,7 @@ from deeprg.perceptron.montecarlo.slaved import (
     SlavedState,
     compact_weights,
     dense_weights,
+    masks,
     sweep,
     wiring,
 )
@@ -32,12 +33,7 @@ def planted(M: int, N: int = 64, c: int = 8, L: int = 3, seed: int = 0):
     rng = np.random.default_rng(seed)
     w = np.full(L + 1, N)
     wr = wiring(w, c, rng)
-    masks = []
-    for l in range(1, L + 1):
-        m = np.zeros((N, N), bool)
-        m[np.repeat(np.arange(N), c), wr.conn[l - 1, :N, :c].ravel()] = True
-        masks.append(m)
-    teacher = teacher_network(list(w), rng, masks)
+    teacher = teacher_network(list(w), rng, masks(wr))
     S0 = rng.choice(np.array([-1, 1], dtype=np.int8), size=(M, N))
     return wr, teacher, S0, forward_signs(teacher, S0)
 

@@ -147,18 +147,13 @@ def _shared_instance(L: int, N: int, c: int, M: int, seed: int):
     """One planted instance in both representations: the slaved sampler's wiring and state,
     and the message-passing Instance (no side field)."""
     from deeprg.data.patterns import forward_signs, teacher_network
-    from deeprg.perceptron.montecarlo.slaved import SlavedState, compact_weights, wiring
+    from deeprg.perceptron.montecarlo.slaved import SlavedState, compact_weights, masks, wiring
     from deeprg.perceptron.mp.bp import Instance
 
     rng = np.random.default_rng(seed)
     w = np.full(L + 1, N)
     wr = wiring(w, c, rng)
-    masks = []
-    for l in range(1, L + 1):
-        m = np.zeros((N, N), bool)
-        m[np.repeat(np.arange(N), c), wr.conn[l - 1, :N, :c].ravel()] = True
-        masks.append(m)
-    teacher = teacher_network(list(w), rng, masks)
+    teacher = teacher_network(list(w), rng, masks(wr))
     S0 = rng.choice(np.array([-1, 1], dtype=np.int8), size=(M, N))
     layers = forward_signs(teacher, S0)
     Jt = compact_weights(wr, teacher)

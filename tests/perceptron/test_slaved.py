@@ -12,26 +12,17 @@ from deeprg.perceptron.montecarlo.slaved import (
     _forward,
     compact_weights,
     dense_weights,
+    masks,
     random_weights,
     sweep,
     wiring,
 )
 
 
-def _masks(wr):
-    out = []
-    for l in range(1, wr.L + 1):
-        m = np.zeros((wr.w[l], wr.w[l - 1]), bool)
-        f = wr.fan[l - 1]
-        m[np.repeat(np.arange(wr.w[l]), f), wr.conn[l - 1, : wr.w[l], :f].ravel()] = True
-        out.append(m)
-    return out
-
-
 def _planted(w, c, M, seed, kappa=0.0):
     rng = np.random.default_rng(seed)
     wr = wiring(np.asarray(w), c, rng)
-    teacher = teacher_network(list(w), rng, _masks(wr) if c is not None else None)
+    teacher = teacher_network(list(w), rng, masks(wr) if c is not None else None)
     S0 = rng.choice(np.array([-1, 1], dtype=np.int8), size=(M, w[0]))
     SL = forward_signs(teacher, S0)[-1]
     return wr, SlavedState.build(wr, compact_weights(wr, teacher), S0, SL), S0, SL

@@ -111,6 +111,13 @@ def dense_weights(wr: Wiring, J: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def masks(wr: Wiring) -> list[np.ndarray]:
+    """The connectivity as boolean matrices (N_l × N_{l−1}), l = 1..L: the graph a teacher's
+    weights live on (``deeprg.data.patterns.teacher_network(..., masks)``)."""
+    ones = np.ones((wr.L, int(wr.w.max()), wr.conn.shape[2]))
+    return [W != 0 for W in dense_weights(wr, ones)]
+
+
 def compact_weights(wr: Wiring, dense: list[np.ndarray]) -> np.ndarray:
     """Dense matrices J^l on the wiring back to the compact storage."""
     J = np.zeros((wr.L, int(wr.w.max()), wr.conn.shape[2]))

@@ -259,13 +259,19 @@ def dG_B(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
     Z, W = z_nodes(g)
     with np.errstate(divide="ignore", invalid="ignore"):
         direct = (W * _F_B(g[:, None] * Z, qhat) * (Z**2 - 1)).sum(1) / (2 * g**2 * (1 - p) ** 2)
+    return _small_gamma_slope(direct, G_B, p, qhat, g)
+
+
+def _small_gamma_slope(out, G, p, qhat, g):
+    """Replace ``out`` where γ < 0.05 (the Stein form divides by γ²) by a central difference
+    of ``G`` in p with step 10⁻⁴ (one-sided at p = 0)."""
     small = g < 0.05
     if np.any(small):
         h = 1e-4
         ps, qs = p[small], qhat[small]
         lo = np.maximum(ps - h, 0.0)
-        direct[small] = (G_B(ps + h, qs) - G_B(lo, qs)) / (ps + h - lo)
-    return direct
+        out[small] = (G(ps + h, qs) - G(lo, qs)) / (ps + h - lo)
+    return out
 
 
 def q_B(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
@@ -339,13 +345,7 @@ def dG_B_ts(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
     p, qhat, g, Z, Wt, F, _ = _ts_cavity_parts(p, qhat)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (Wt * F * (Z**2 - 1)).sum(1) / (2 * g**2 * (1 - p) ** 2)
-    small = g < 0.05
-    if np.any(small):
-        h = 1e-4
-        ps, qs = p[small], qhat[small]
-        lo = np.maximum(ps - h, 0.0)
-        out[small] = (G_B_ts(ps + h, qs) - G_B_ts(lo, qs)) / (ps + h - lo)
-    return out
+    return _small_gamma_slope(out, G_B_ts, p, qhat, g)
 
 
 def q_B_ts(p: np.ndarray, qhat: np.ndarray) -> np.ndarray:
