@@ -144,7 +144,7 @@ def test_two_class_label_balance_and_disjoint_split():
 def test_missing_optional_package_gives_install_hint(monkeypatch, name, module):
     import sys
 
-    import deeprg.data as data
+    import deeprg.data.images as data
 
     monkeypatch.setitem(sys.modules, module, None)  # import now raises ImportError
     cache = data._digits_raw if name == "digits" else data._mnist_raw

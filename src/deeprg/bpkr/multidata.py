@@ -21,13 +21,15 @@ def mnist_all_classes(
 ) -> DataSplit:
     """All ten MNIST digits with one-hot targets (P, 10); inputs as the two-class sets
     (centered on the training mean, ‖x‖² = N0). Default: the 5,000 shipped digits."""
-    from deeprg import data as dmod
+    from deeprg.data.files import load_mnist
+    from deeprg.data.images import _mnist_raw
+    from deeprg.data.split import check_seed
 
     P, P_test = check_int("P", P), check_int("P_test", P_test)
-    seed = check_int("seed", seed, minimum=0)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     if path is None:
-        images, labels = dmod._mnist_raw()
+        images, labels = _mnist_raw()
         if P + P_test > labels.size:
             raise InputError(
                 f"P + P_test must be <= {labels.size} (mnist digits), got {P + P_test}"
@@ -35,7 +37,7 @@ def mnist_all_classes(
         pick = rng.permutation(labels.size)[: P + P_test]
         raw, lab = images[pick], labels[pick]
     else:
-        xtr, ytr, xte, yte = dmod.load_mnist(path)
+        xtr, ytr, xte, yte = load_mnist(path)
         if P > ytr.size or P_test > yte.size:
             raise InputError(f"P must be <= {ytr.size} and P_test <= {yte.size}, got {P}, {P_test}")
         tr = rng.permutation(ytr.size)[:P]

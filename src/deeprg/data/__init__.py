@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from deeprg.data.files import load_mnist, load_npz, split_from_npz
-from deeprg.data.images import _digits_raw, _mnist_raw, digits, mnist
+from deeprg.data.images import digits, mnist
 from deeprg.data.split import DataSplit, check_seed
 from deeprg.data.synthetic import linear_teacher, template_model
 from deeprg.errors import InputError

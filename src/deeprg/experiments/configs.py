@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -35,10 +35,25 @@ class SamplingConfig(NetworkConfig):
             )
         return self
 
-    def sampling_kwargs(self) -> dict[str, object]:
+    def sampling_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :func:`deeprg.sampling.sample_posterior` / ``compare``."""
         keys = ("activation", "sampler", "chains", "steps", "warmup", "thin", "eta", "seed")
         return {k: getattr(self, k) for k in keys}
+
+
+def run_sampling(config: SamplingConfig) -> Any:
+    """Sample the posterior the configuration describes (:func:`deeprg.sampling.sample_posterior`
+    on its data split, no progress bar): a :class:`~deeprg.sampling.run.RunResult`."""
+    from deeprg.sampling import sample_posterior
+
+    return sample_posterior(
+        config.load(),
+        list(config.widths),
+        config.sigma2_value,
+        config.T,
+        progress=False,
+        **config.sampling_kwargs(),
+    )
 
 
 class CompareConfig(SamplingConfig):

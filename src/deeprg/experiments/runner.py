@@ -31,12 +31,10 @@ def _compare(c: Any) -> Any:
 def _sampling(c: Any) -> Any:
     """The posterior draws (``chain``, ``draw``) of every traced observable; the summary (ε_g,
     bias², variance with standard errors, R-hat, ESS) in the attributes."""
+    from deeprg.experiments.configs import run_sampling
     from deeprg.results import to_json
-    from deeprg.sampling import sample_posterior
 
-    res = sample_posterior(
-        c.load(), list(c.widths), c.sigma2_value, c.T, progress=False, **c.sampling_kwargs()
-    )
+    res = run_sampling(c)
     ds = res.to_inference_data().posterior
     ds.attrs["summary"] = to_json({k: v for k, v in res.summary().items() if k != "sampler"})
     return ds

@@ -285,16 +285,9 @@ def compare_point(config: Any) -> dict[str, Any]:
 )
 def sampling_point(config: Any) -> dict[str, Any]:
     """Seeds as in ``deeprg compare`` (:func:`deeprg.sampling.sample_posterior`)."""
-    from deeprg.sampling import sample_posterior
+    from deeprg.experiments.configs import run_sampling
 
-    res = sample_posterior(
-        config.load(),
-        list(config.widths),
-        config.sigma2_value,
-        config.T,
-        progress=False,
-        **config.sampling_kwargs(),
-    )
+    res = run_sampling(config)
     return {k: v for k, v in res.summary().items() if k != "sampler"}
 
 
