@@ -220,6 +220,10 @@ class _Population:
     family: np.ndarray
     rng: np.random.Generator
     work: tuple
+    theta: np.ndarray  # largest rotation angle per weight layer (adapted with target_acceptance)
+    n_sweeps: int = 0  # sweeps per network since the last reset (diagnostic)
+    self_overlap: np.ndarray | None = None  # per layer, after the last step's sweeps
+    offspring_var: float = 0.0  # Σ over resamplings of the variance of the offspring numbers
 
     @classmethod
     def from_prior(cls, cfg: AnnealConfig, wr: Wiring, S0, SL) -> _Population:
@@ -230,18 +234,47 @@ class _Population:
         S[:, L, : wr.w[L]] = SL.T
         J = random_weights(wr, rng, R)
         h = np.zeros((R, L, nmax, M))
-        return cls(cfg, wr, J, S, h, np.arange(R), rng, _work(wr, M))
+        theta = np.full(L, cfg.theta_max)
+        return cls(cfg, wr, J, S, h, np.arange(R), rng, _work(wr, M), theta)
+
+    def overlap_with(self, J0: np.ndarray) -> np.ndarray:
+        """Mean weight overlap (J·J0)/c of the networks with the configurations J0, per layer."""
+        wr = self.wr
+        per = np.einsum("rlia,rlia->l", self.J, J0)
+        return per / (self.J.shape[0] * wr.w[1:] * wr.fan)
 
     def sweeps(self, m: int, beta: float, counts: np.ndarray) -> None:
         """cfg.sweeps sweeps of every network, hard on the first m patterns (and soft on
-        pattern m at ``beta`` >= 0)."""
+        pattern m at ``beta`` >= 0); with ``decorrelation``, repeated until the mean weight
+        overlap with the state before the step is at most that in every layer (at most
+        ``max_sweeps``); with ``target_acceptance``, the angles adapt after the step."""
         c, wr = self.cfg, self.wr
-        if c.sweeps:
-            th = np.full(c.L, c.theta_max)
+        if not c.sweeps:
+            return
+        J0 = self.J.copy()
+        done, step_counts = 0, np.zeros_like(counts)
+        while True:
             _population_sweeps(self.J, self.S, self.h, m, wr.w, wr.fan, wr.conn, wr.rptr, wr.rk,
-                               wr.rs, c.kappa, th, c.sweeps, self.rng, counts, self.work, beta)  # fmt: skip
+                               wr.rs, c.kappa, self.theta, c.sweeps, self.rng, step_counts,
+                               self.work, beta)  # fmt: skip
+            done += c.sweeps
+            self.self_overlap = self.overlap_with(J0)
+            if c.decorrelation is None or done >= c.max_sweeps:
+                break
+            if np.all(self.self_overlap <= c.decorrelation):
+                break
+        counts += step_counts
+        self.n_sweeps += done
+        if c.target_acceptance is not None:
+            att = np.maximum(step_counts[:, 0], 1)
+            acc = step_counts[:, 1] / att
+            self.theta = np.clip(
+                self.theta * np.exp(2.0 * (acc - c.target_acceptance)), 1e-3, np.pi
+            )
 
     def resample(self, weights: np.ndarray, m: int) -> None:
+        lam = weights / weights.mean()
+        self.offspring_var += float(np.mean(lam**2) - 1.0)  # R/ESS - 1 of this step
         _resample(_systematic(weights, self.rng), self.J, self.S, self.h, (self.family,), m)
 
     def add_pattern(self, mu: int, counts: np.ndarray) -> tuple[float, int]:
@@ -253,7 +286,8 @@ class _Population:
         for step in range(c.max_steps + 1):
             _soft_energy(self.S, self.h, wr.w, mu, c.kappa, E)
             solved = E == 0
-            if solved.mean() >= c.ess_floor or step == c.max_steps:
+            floor = c.ess_floor if c.solved_floor is None else c.solved_floor
+            if solved.mean() >= floor or step == c.max_steps:
                 if not solved.any():
                     raise InputError(
                         f"population extinct at alpha = {(mu + 1) / c.fan:.3g}: raise "
@@ -292,31 +326,85 @@ def anneal(
     (1..L): ``log_volume`` per weight, ``families``, ``R_eff``, ``beta_steps``, and at the
     measurement points ``q``, ``Q`` (NaN elsewhere); ``acceptance`` per weight layer."""
     t0 = time.perf_counter()
+    if cfg.runs > 1:
+        return _combine(cfg, [_anneal_one(cfg.replace(run=cfg.run + k, runs=1), progress)
+                              for k in range(cfg.runs)], t0)  # fmt: skip
+    return _anneal_one(cfg, progress)
+
+
+def _anneal_one(cfg: AnnealConfig, progress: Callable[[int, int], None] | None):
+    t0 = time.perf_counter()
     wr, S0, SL, teacher = instance(cfg)
     pop = _Population.from_prior(cfg, wr, S0, SL)
     S_teacher = None if teacher is None else _teacher_state(wr, teacher, S0, SL)
     M, L = cfg.M, cfg.L
-    out = {k: np.zeros(M) for k in ("log_volume", "R_eff")}
-    out |= {k: np.zeros(M, dtype=np.int64) for k in ("families", "beta_steps")}
+    out = {k: np.zeros(M) for k in ("log_volume", "R_eff", "seconds", "offspring_var")}
+    out |= {k: np.zeros(M, dtype=np.int64) for k in ("families", "beta_steps", "sweeps_used")}
     out |= {"q": np.full((M, L + 1), np.nan), "Q": np.full((M, L), np.nan)}
-    out["acceptance"] = np.full((M, L), np.nan)
+    out |= {k: np.full((M, L), np.nan) for k in ("acceptance", "theta", "self_overlap")}
     measure = set(np.unique(np.round(np.linspace(1, M, cfg.n_alpha)).astype(int)).tolist())
     total = 0.0
     for mu in range(M):
+        t1 = time.perf_counter()
         counts = np.zeros((L, 2), dtype=np.int64)
+        pop.n_sweeps = 0
         dlogv, out["beta_steps"][mu] = pop.add_pattern(mu, counts)
         total += dlogv
         out["log_volume"][mu] = total / wr.n_weights
         out["families"][mu], out["R_eff"][mu] = pop.families()
         att = counts[:, 0]
         out["acceptance"][mu] = np.where(att > 0, counts[:, 1] / np.maximum(att, 1), np.nan)
+        out["sweeps_used"][mu] = pop.n_sweeps
+        out["offspring_var"][mu] = pop.offspring_var
+        out["theta"][mu] = pop.theta
+        if pop.self_overlap is not None:
+            out["self_overlap"][mu] = pop.self_overlap
         if mu + 1 in measure:
             out["q"][mu], out["Q"][mu] = _overlaps(
                 cfg, wr, pop.J, pop.S, teacher, S_teacher, pop.family, mu + 1, pop.rng
             )
+        out["seconds"][mu] = time.perf_counter() - t1
         if progress is not None:
             progress(mu + 1, M)
     ds = _dataset(cfg, out, teacher is not None)
+    ds.attrs["elapsed_s"] = time.perf_counter() - t0
+    return ds
+
+
+def _combine(cfg: AnnealConfig, runs: list, t0: float):
+    """Machta's weighted averaging of independent populations: at every α run k gets the
+    weight w_k ∝ V_k = exp(n_weights · log_volume_k) (its estimate of the volume, i.e. of the
+    partition function); the volume is the mean of the V_k, the overlaps the w-weighted means;
+    families and R_eff add up over runs (families of different runs are different), R_eff as
+    1/Σ_k w_k² / R_eff,k. Standard errors from the run-to-run spread."""
+    from scipy.special import logsumexp
+
+    n_w = instance(cfg)[0].n_weights
+    v = np.array([r["log_volume"].values for r in runs])  # (runs, alpha)
+    n = len(runs)
+    logw = n_w * v
+    w = np.exp(logw - logsumexp(logw, axis=0))  # (runs, alpha), sums to 1 over runs
+    out: dict[str, np.ndarray] = {
+        "log_volume": (logsumexp(logw, axis=0) - np.log(n)) / n_w,
+        "log_volume_se": v.std(0, ddof=1) / np.sqrt(n),
+        "run_log_volume": v,
+        "run_weight_eff": 1.0 / np.sum(w**2, 0),
+    }
+    for k in ("q", "Q"):
+        x = np.array([r[k].values for r in runs])  # (runs, alpha, layer)
+        mean = np.einsum("ra,ral->al", w, x)
+        var = np.einsum("ra,ral->al", w**2, (x - mean) ** 2) * n / (n - 1)
+        out[k], out[f"{k}_se"] = mean, np.sqrt(var)
+    fam = np.array([r["families"].values for r in runs])
+    reff = np.array([r["R_eff"].values for r in runs])
+    out["families"] = fam.sum(0)
+    out["R_eff"] = 1.0 / np.sum(w**2 / reff, 0)
+    for k in ("beta_steps", "sweeps_used", "offspring_var"):
+        out[k] = np.array([r[k].values for r in runs]).sum(0)
+    for k in ("acceptance", "theta", "self_overlap"):
+        out[k] = np.mean([r[k].values for r in runs], axis=0)
+    out["seconds"] = np.sum([r["seconds"].values for r in runs], axis=0)
+    ds = _dataset(cfg, out, cfg.scenario == "teacher")
     ds.attrs["elapsed_s"] = time.perf_counter() - t0
     return ds
 
@@ -328,14 +416,17 @@ def _dataset(cfg: AnnealConfig, out: dict[str, np.ndarray], with_teacher: bool):
     from deeprg.identity import identity
     from deeprg.schema import COORDS, annotate, var
 
-    dims = {"q": ("alpha", "layer"), "Q": ("alpha", "wlayer"), "acceptance": ("alpha", "wlayer")}
+    dims = {"q": ("alpha", "layer"), "Q_se": ("alpha", "wlayer"), "q_se": ("alpha", "layer")}
+    dims |= {k: ("alpha", "wlayer") for k in ("Q", "acceptance", "theta", "self_overlap")}
+    dims |= {"run_log_volume": ("run", "alpha")}
     ds = xr.Dataset(
         {k: (dims.get(k, ("alpha",)), v) for k, v in out.items()},
         coords={
             "alpha": np.arange(1, cfg.M + 1) / cfg.fan,
             "layer": np.arange(cfg.L + 1),
             "wlayer": np.arange(1, cfg.L + 1),
-        },
+        }
+        | ({"run": np.arange(cfg.run, cfg.run + cfg.runs)} if "run_log_volume" in out else {}),
     )
     what = "student-teacher" if with_teacher else "replica (different families)"
     measured = "gauge-matched, population mean (NaN: not measured)"
@@ -350,6 +441,28 @@ def _dataset(cfg: AnnealConfig, out: dict[str, np.ndarray], with_teacher: bool):
         "q": var(f"{what} neuron overlap", measured),
         "Q": var(f"{what} weight overlap", measured),
         "acceptance": var("rotation acceptance", "sweeps while adding the pattern, per layer"),
+        "theta": var("largest rotation angle", "per layer, after the pattern (adapted or fixed)"),
+        "self_overlap": var(
+            "weight self-overlap over a step",
+            "mean (J.J_before)/c over the last step's sweeps: decorrelation per step",
+        ),
+        "offspring_var": var(
+            "cumulative offspring variance",
+            "sum over all resamplings so far of R/ESS - 1; a neutral genealogy (states "
+            "decorrelated between steps) keeps about 2R/(2 + this) families",
+        ),
+        "sweeps_used": var("sweeps", "sweeps per network while adding the pattern"),
+        "seconds": var("wall time", "seconds to add the pattern (all runs: their sum)"),
+        "log_volume_se": var(
+            "se of log_volume", "spread of the independent runs' estimates / sqrt(runs)"
+        ),
+        "Q_se": var("se of Q", "weighted spread over the independent runs"),
+        "q_se": var("se of q", "weighted spread over the independent runs"),
+        "run_log_volume": var("log volume per weight of each run", "before the combination"),
+        "run": var("run", "seed of an independent population on the same instance"),
+        "run_weight_eff": var(
+            "effective number of runs", "1 / sum of squared run weights (weights ~ volume)"
+        ),
     }
     annotate(ds, COORDS | table)
     ds.attrs.update(identity(cfg.to_dict()))

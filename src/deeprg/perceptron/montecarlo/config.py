@@ -164,7 +164,38 @@ class AnnealConfig(Config):
         0.5, gt=0, lt=1, description="Smallest effective population fraction per beta step."
     )
     max_steps: int = Field(400, ge=1, description="Most beta steps for one pattern.")
-    theta_max: float = Field(0.5, gt=0, le=3.2, description="Largest rotation angle.")
+    theta_max: float = Field(
+        0.5, gt=0, le=3.2, description="Largest rotation angle (the start, when adapted)."
+    )
+    target_acceptance: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Adapt the largest rotation angle of every layer after each beta step "
+        "towards this move acceptance (None: fixed theta_max).",
+    )
+    solved_floor: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Fraction of the population that must solve the new pattern before it is "
+        "made hard (None: ess_floor).",
+    )
+    decorrelation: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Repeat the sweeps of a beta step until the mean weight overlap of the "
+        "networks with their state before it is at most this in every layer, up to max_sweeps "
+        "(None: always `sweeps`).",
+    )
+    max_sweeps: int = Field(50, ge=1, description="Most sweeps per beta step with --decorrelation.")
+    runs: int = Field(
+        1,
+        ge=1,
+        description="Independent populations (seeds run, run+1, ...) combined with weights "
+        "proportional to their volume estimates (Machta's weighted averaging).",
+    )
     n_alpha: int = Field(10, ge=1, description="Measurement points (overlaps) along α.")
     pairs: int = Field(32, ge=1, description="Network pairs for the replica overlaps.")
     seed: int = Field(0, ge=0, description="Seed of the instance (graph, data, teacher).")
