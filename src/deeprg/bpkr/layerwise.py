@@ -32,6 +32,7 @@ import numpy as np
 from deeprg.bpkr.base import Architecture, BaseKernel, base_kernel, check_kernel_memory
 from deeprg.bpkr.saddle import action_and_evidence, solve_saddle
 from deeprg.errors import InputError
+from deeprg.kernels.erf_fused import erf_gram, erf_vjp, half_adjoint
 from deeprg.kernels.grad import Act, gram_map, gram_map_vjp, pair_map
 from deeprg.kernels.nngp import _diag_map, quadrature_diag
 
@@ -54,14 +55,43 @@ def _diag(activation: Act, v: np.ndarray, order: int = 64) -> np.ndarray:
     return _diag_map(a, v, order)
 
 
-def train_chain(X: np.ndarray, activation: Act, scales: np.ndarray, s2first: float) -> list:
-    """[K_0, ..., K_m] on the training set with K_l = scales[l−1] k_φ(K_{l−1})."""
-    n0 = X.shape[1]
-    K = X @ X.T
-    K *= s2first / n0
+def _gram(activation: Act, K: np.ndarray) -> np.ndarray:
+    """k_φ(K) of a symmetric K (erf: one fused pass over the lower triangle)."""
+    if isinstance(activation, str) and activation == "erf":
+        return erf_gram(K, np.empty_like(K))
+    return gram_map(activation, K)
+
+
+def _vjp(activation: Act, K: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Jᵀ B for symmetric K and B, symmetrized."""
+    if isinstance(activation, str) and activation == "erf":
+        return erf_vjp(K, B, np.empty_like(K))
+    Bl = gram_map_vjp(activation, K, B)
+    return 0.5 * (Bl + Bl.T)
+
+
+def train_chain(
+    X: np.ndarray,
+    activation: Act,
+    scales: np.ndarray,
+    s2first: float,
+    first: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list:
+    """[K_0, ..., K_m] on the training set with K_l = scales[l−1] k_φ(K_{l−1}); ``first``:
+    precomputed (K_0, k_φ(K_0)) (read only)."""
+    if first is None:
+        K = X @ X.T
+        K *= s2first / X.shape[1]
+    else:
+        K = first[0]
     Ks = [K]
-    for c in scales:
-        Ks.append(c * gram_map(activation, Ks[-1]))
+    for i, c in enumerate(scales):
+        if i == 0 and first is not None:
+            Kl = first[1] * c
+        else:
+            Kl = _gram(activation, Ks[-1])
+            Kl *= c
+        Ks.append(Kl)
     return Ks
 
 
@@ -105,7 +135,8 @@ def top_kernel(
     """
     if Ks is None:
         Ks = train_chain(X, activation, scales, s2first)
-    gram = gram_map(activation, Ks[-1]) / s2first
+    gram = _gram(activation, Ks[-1])
+    gram /= s2first
     return base_kernel(
         X,
         y,
@@ -212,7 +243,9 @@ def _top_adjoint(kern: Any, uL: float, s2_1: float, T: float, y: np.ndarray) -> 
     d = uL * s2_1 * kern.evals + T
     V = kern.basis
     alpha = V @ (kern.ytil / d)
-    Ainv = (V / d) @ V.T
+    W = V / np.sqrt(d)
+    Ainv = W @ W.T  # BLAS syrk: exactly symmetric
+    del W
     if kern.n_null:
         if T <= 0:
             raise InputError(
@@ -220,7 +253,7 @@ def _top_adjoint(kern: Any, uL: float, s2_1: float, T: float, y: np.ndarray) -> 
             )
         Ainv += (np.eye(y.size) - V @ V.T) / T
         alpha += (y - V @ kern.ytil) / T
-    return 0.5 * (Ainv - np.outer(alpha, alpha))
+    return half_adjoint(Ainv, alpha, Ainv)  # ½(A⁻¹ − ααᵀ), in place
 
 
 def _lower_gradient(activation, Ks, B, uL, scales, Qlow, N) -> np.ndarray:
@@ -229,9 +262,8 @@ def _lower_gradient(activation, Ks, B, uL, scales, Qlow, N) -> np.ndarray:
     grad = np.empty(Qlow.size)
     Badj = uL * B
     for l in range(Qlow.size, 0, -1):  # layers L−1 .. 1 (index l ↔ K_l)
-        Bl = gram_map_vjp(activation, Ks[l], Badj)
-        Bl = 0.5 * (Bl + Bl.T)
-        inner = float(np.einsum("ij,ij->", Bl, Ks[l]))
+        Bl = _vjp(activation, Ks[l], Badj)
+        inner = float(np.vdot(Bl, Ks[l]))
         prior = 0.5 * N[l - 1] * (Qlow[l - 1] - 1.0) if np.isfinite(N[l - 1]) else 0.0
         grad[l - 1] = prior + inner
         Badj = scales[l - 1] * Bl
@@ -248,13 +280,14 @@ class _Action:
         self.T, self.L = float(arch.T), arch.L
         self.evaluations = 0
         self.last: dict[str, Any] = {}
+        self.first: tuple[np.ndarray, np.ndarray] | None = None  # (K_0, k_φ(K_0)) if known
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         self.evaluations += 1
         L, N, s2 = self.L, self.N, self.s2
         Qlow = np.exp(x)
         scales = Qlow * s2[1:L]
-        Ks = train_chain(self.X, self.activation, scales, s2[0])
+        Ks = train_chain(self.X, self.activation, scales, s2[0], self.first)
         kern = top_kernel(self.X, self.y, self.activation, scales, s2[0], Ks)
         sol = _top(kern, N[-1], s2[0], s2[-1], self.T)
         uL = float(sol.u[0, 0])
@@ -269,9 +302,12 @@ class _Action:
         return S, grad
 
 
-def _minimize(action: _Action, gtol: float, maxiter: int) -> tuple[np.ndarray, float, bool]:
-    """Quasi-Newton over the finite-width lower layers from the homogeneous-map start; returns
-    (q_1..q_{L−1}, max |per-width gradient|, converged)."""
+def _minimize(
+    action: _Action, gtol: float, maxiter: int, start: np.ndarray | None = None
+) -> tuple[np.ndarray, float, bool]:
+    """Quasi-Newton over the finite-width lower layers from ``start`` (log Q_1..log Q_{L−1})
+    or the homogeneous-map start; returns (q_1..q_{L−1}, max |per-width gradient|,
+    converged)."""
     L, N, s2 = action.L, action.N, action.s2
     if L == 1 or np.all(~np.isfinite(N[:-1])):
         _, g = action(np.zeros(L - 1))
@@ -287,17 +323,72 @@ def _minimize(action: _Action, gtol: float, maxiter: int) -> tuple[np.ndarray, f
         S, g = action(embed(z))
         return S, g[free] / (0.5 * N[free])  # scale: per-width gradient
 
-    # start: the top layer at Q_<L = 1, then the homogeneous-map relation N_l(Q_l − 1) = G
-    # shared by all layers (exact for linear/ReLU) for the lower ones
-    action(np.zeros(L - 1))
-    G_top = N[-1] * (action.last["uL"] / s2[-1] - 1.0)
-    z0 = np.log(np.maximum(1.0 + G_top / N[free], 1e-3))
+    if start is not None:
+        z0 = np.asarray(start, float)[free]
+    else:
+        # start: the top layer at Q_<L = 1, then the homogeneous-map relation
+        # N_l(Q_l − 1) = G shared by all layers (exact for linear/ReLU) for the lower ones
+        action(np.zeros(L - 1))
+        G_top = N[-1] * (action.last["uL"] / s2[-1] - 1.0) if np.isfinite(N[-1]) else 0.0
+        z0 = np.log(np.maximum(1.0 + G_top / N[free], 1e-3))
     z, _ = _quasi_newton(fun, z0, gtol, maxiter, h0=np.exp(z0))
     x = embed(z)
     if not np.array_equal(action.last["x"], x):
         action(x)
     gnorm = float(np.max(np.abs(action.last["grad"][free] / (0.5 * N[free])), initial=0.0))
     return x, gnorm, bool(gnorm < 1e3 * gtol) and bool(action.last["sol"].converged[0])
+
+
+def _newton_applies(arch: Architecture, activation: Act) -> bool:
+    """The Cholesky–Newton path: erf, L >= 2, some finite lower width, T > 0."""
+    lower = np.asarray(arch.widths[:-1], float)
+    return (
+        isinstance(activation, str)
+        and activation == "erf"
+        and arch.L > 1
+        and bool(np.any(np.isfinite(lower)))
+        and arch.T > 0
+    )
+
+
+def _newton_lower(
+    X: np.ndarray, y: np.ndarray, arch: Architecture, action: _Action, gtol: float
+) -> tuple[np.ndarray | None, float, bool, int]:
+    """Joint Newton over all log Q_l on Cholesky factors (deeprg.bpkr.layerwise_newton), then
+    the check on the eigen path at its lower q (exact top layer; the eigendecomposition is the
+    one the fit keeps). A check above ``gtol`` gets up to two reduced Newton corrections (the
+    top layer eliminated from the last Hessian by its Schur complement).
+
+    Returns (log Q_1..log Q_{L−1} or None if the iteration failed, max |per-width gradient|
+    at it, converged, Cholesky evaluations).
+    """
+    from deeprg.bpkr.layerwise_newton import CholeskyAction, newton_solve
+
+    L, N = arch.L, action.N
+    check_kernel_memory(X.shape[0], 8.0 + L * L)
+    chol = CholeskyAction(X, y, arch)
+    action.first = (chol.K0, chol.C1)
+    q, ev, n_chol, ok = newton_solve(chol)
+    if not ok or ev is None:
+        return None, np.inf, False, n_chol
+    fin = np.isfinite(N[:-1])
+    free = np.flatnonzero(fin)
+    x = np.where(fin, q[:-1], 0.0)
+    H = ev.H[np.ix_(free, free)]
+    if np.isfinite(N[-1]) and ev.H[L - 1, L - 1] > 0:
+        h = ev.H[free, L - 1]
+        H = H - np.outer(h, h) / ev.H[L - 1, L - 1]
+    w, V = np.linalg.eigh(H)
+    w = np.maximum(np.abs(w), 1e-8 * max(1.0, float(np.max(np.abs(w)))))
+    gnorm = np.inf
+    for _ in range(3):
+        _, grad = action(x)
+        gnorm = float(np.max(np.abs(grad[free] / (0.5 * N[free]))))
+        if gnorm <= gtol and bool(action.last["sol"].converged[0]):
+            return x, gnorm, True, n_chol
+        x = x.copy()
+        x[free] -= (V / w) @ (V.T @ grad[free])
+    return x, gnorm, False, n_chol
 
 
 def solve_layerwise(
@@ -312,7 +403,15 @@ def solve_layerwise(
     """Minimize the layer-wise action S(Q) (module docstring) for any activation and widths."""
     check_kernel_memory(X.shape[0], 4.0)
     action = _Action(X, y, arch, activation)
-    x, gnorm, conv = _minimize(action, gtol, maxiter)
+    n_chol, conv, x0 = 0, False, None
+    if _newton_applies(arch, activation):
+        x0, gnorm, conv, n_chol = _newton_lower(X, y, arch, action, gtol)
+        if conv and x0 is not None:
+            x = x0
+    if (
+        not conv or x0 is None
+    ):  # eigen path (quasi-Newton on the reduced action), from the Newton point
+        x, gnorm, conv = _minimize(action, gtol, maxiter, start=x0 if n_chol else None)
     N, s2, T = action.N, action.s2, action.T
     sol, kern, uL = action.last["sol"], action.last["kern"], action.last["uL"]
     q = np.concatenate([x, [np.log(uL / s2[-1])]])
@@ -337,7 +436,7 @@ def solve_layerwise(
         log_evidence=float(ev_top[0]) + ev_low,
         grad_norm=gnorm,
         converged=bool(conv and sol.converged[0]),
-        evaluations=action.evaluations,
+        evaluations=action.evaluations + n_chol,
         G=np.where(np.isfinite(N), Nf * (Q - 1.0), 0.0),
     )
 
