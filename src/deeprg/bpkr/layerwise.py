@@ -10,10 +10,15 @@ With equal widths this is N/2 times deepbays' ``FC_deep`` action. For homogeneou
 (linear, ReLU: k_φ(cK) = c k_φ(K)) K_L depends on Π_l Q_l only and the theory *is* the scalar
 renormalization (the existing solver), so this module handles the other activations.
 
-Solver (§5 of the page): the top order parameter Q_L multiplies a fixed matrix once the lower
-ones are given, so for given q_<L = log Q_1..log Q_{L−1} the top layer is solved exactly by the
-scalar machinery on the eigendecomposition of k_φ(K_{L−1}) (O(P) per iteration); the reduced
-action F(q_<L) = min_{q_L} S is minimized by BFGS with its analytic gradient (envelope theorem):
+Solver (docs/theory/nonlinear-renormalization.md §2.4). erf with L >= 2 and T > 0: a joint
+Newton iteration over all log Q_l on Cholesky factors with an analytic Hessian
+(:mod:`deeprg.bpkr.layerwise_newton`; three factorizations at P = 1,000), then one check on the
+eigen path below at its lower Q, which also gives the eigendecomposed top kernel the fit keeps.
+Eigen path (other activations, fallback): the top order parameter Q_L multiplies a fixed matrix
+once the lower ones are given, so for given q_<L = log Q_1..log Q_{L−1} the top layer is solved
+exactly by the scalar machinery on the eigendecomposition of k_φ(K_{L−1}) (O(P) per
+iteration); the reduced action F(q_<L) = min_{q_L} S is minimized by quasi-Newton steps with its
+analytic gradient (envelope theorem):
 
     ∂S/∂q_l = (N_l/2)(Q_l − 1) + ⟨B_l, K_l⟩,   B_L = ½(A⁻¹ − ααᵀ), α = A⁻¹y,
     B_{l−1} = Q_l σ_{l+1}² J_φ(K_{l−1})ᵀ B_l      (adjoint of the Gram map, deeprg.kernels.grad).

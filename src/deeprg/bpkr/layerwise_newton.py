@@ -14,8 +14,10 @@ A⁻² (⟨K_L, K_L⟩_A = P − 2T tr A⁻¹ + T²‖A⁻¹‖², ⟨K_L, D⟩_
 lower pairs ⟨D_m, D_n⟩_A costs a P×P product per lower layer ("exact" mode); the "proj" mode
 instead projects D_m on span{A, I} in that inner product (exact for a homogeneous map, where
 D_m ∝ K_L; here it captures ~99.8 %) and adds the residual from the last exact evaluation.
-The Hessian only sets the step; the gradient is always exact, and the caller verifies the
-result on the eigendecomposition it needs anyway.
+Hessian-only products run in float32, and so does the first factorization at the GP point
+("first" mode: a step from afar needs ~1e-3 accuracy). The Hessian only sets the step; the
+gradient of every later evaluation is float64, and the caller verifies the result on the
+eigendecomposition it needs anyway.
 """
 
 from __future__ import annotations
@@ -47,22 +49,24 @@ class NewtonEval:
     H: np.ndarray  # Hessian (L, L), rows/columns of infinite widths zero
 
 
-def _factor(KL: np.ndarray, T: float, y: np.ndarray):
-    """(log det A, α = A⁻¹y, A⁻¹ full, C order) for A = K_L + T I, or None if not PD."""
+def _factor(KL: np.ndarray, T: float, y: np.ndarray, single: bool = False):
+    """(log det A, α = A⁻¹y, A⁻¹ full, C order) for A = K_L + T I, or None if not PD.
+    ``single``: factor in float32 (a first step from afar needs only ~1e-3 accuracy)."""
     P = KL.shape[0]
-    A = KL.copy()
+    A = KL.astype(np.float32) if single else KL.copy()
     A.flat[:: P + 1] += T
+    potrf, potrs, potri = lapack.get_lapack_funcs(("potrf", "potrs", "potri"), (A,))
     # A is symmetric: hand LAPACK its transpose (a Fortran-ordered view, no copy)
-    c, info = lapack.dpotrf(A.T, lower=1, overwrite_a=1, clean=0)
+    c, info = potrf(A.T, lower=1, overwrite_a=1, clean=0)
     if info != 0:
         return None
-    logdet = 2.0 * float(np.sum(np.log(np.diagonal(c))))
-    alpha, _ = lapack.dpotrs(c, y, lower=1)
-    Ai, info = lapack.dpotri(c, lower=1, overwrite_c=1)  # Fortran order, lower valid
+    logdet = 2.0 * float(np.sum(np.log(np.diagonal(c).astype(np.float64))))
+    alpha, _ = potrs(c, y.astype(A.dtype), lower=1)
+    Ai, info = potri(c, lower=1, overwrite_c=1)  # Fortran order, lower valid
     if info != 0 or not np.all(np.isfinite(alpha)):
         return None
     fill_upper(Ai)
-    return logdet, alpha, Ai.T
+    return logdet, alpha.astype(np.float64), np.ascontiguousarray(Ai.T, dtype=np.float64)
 
 
 def _hess(K: np.ndarray, B: np.ndarray, dirs: np.ndarray) -> np.ndarray:
@@ -149,7 +153,7 @@ class CholeskyAction:
         Q = np.exp(q)
         u = Q * self.s2[1:]
         Ks, dirs = self._chain(u)
-        fac = _factor(Ks[L], T, y)
+        fac = _factor(Ks[L], T, y, single=mode == "first")
         if fac is None:
             return None
         logdet, alpha, Ai = fac
@@ -227,7 +231,9 @@ def newton_solve(
     """
     free = action.free
     q = np.zeros(action.L)
-    ev = action(q, "proj")
+    ev = action(q, "first")
+    if ev is None:
+        ev = action(q, "proj")
     if ev is None:
         return q, None, action.evaluations, False
     prev = None  # max |step| of the previous iteration
