@@ -265,13 +265,14 @@ def _lower_gradient(activation, Ks, B, uL, scales, Qlow, N) -> np.ndarray:
     """dS/dq_l for l = 1..L−1 by back-propagating the adjoint through the Gram maps
     (K_{l+1} = Q_l σ² k_φ(K_l); the adjoint of k_φ(K_{L−1}) is uL B)."""
     grad = np.empty(Qlow.size)
-    Badj = uL * B
+    Badj, c = B, uL
     for l in range(Qlow.size, 0, -1):  # layers L−1 .. 1 (index l ↔ K_l)
         Bl = _vjp(activation, Ks[l], Badj)
+        Bl *= c
         inner = float(np.vdot(Bl, Ks[l]))
         prior = 0.5 * N[l - 1] * (Qlow[l - 1] - 1.0) if np.isfinite(N[l - 1]) else 0.0
         grad[l - 1] = prior + inner
-        Badj = scales[l - 1] * Bl
+        Badj, c = Bl, scales[l - 1]
     return grad
 
 

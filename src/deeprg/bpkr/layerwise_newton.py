@@ -118,9 +118,11 @@ class CholeskyAction:
             dirs.append(Dl)
         return Ks, dirs
 
-    def _inner(self, Ai: np.ndarray, D: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    def _inner(
+        self, Ai: np.ndarray, D: np.ndarray, a1: np.ndarray, trAi: float, nAi2: float, mode: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(⟨D_m, D_n⟩_A over the lower pairs, ⟨A⁻², D_m⟩) — "exact": one P×P product per
-        lower layer; "proj": one A⁻², projection on span{A, I} plus the stored residual.
+        lower layer; otherwise one A⁻², projection on span{A, I} plus the stored residual.
         Single precision: these only shape the step (relative error ~1e-6)."""
         k, P = D.shape[0], self.P
         Ai32 = Ai.astype(np.float32)
@@ -130,8 +132,6 @@ class CholeskyAction:
         else:
             A2 = Ai32 @ Ai32.T  # A⁻² (BLAS syrk)
             a2 = np.array([inner_lower(A2, D[a]) for a in range(k)])
-        trAi, nAi2 = float(np.trace(Ai)), float(np.vdot(Ai, Ai))
-        a1 = np.array([float(np.vdot(Ai, D[a])) for a in range(k)])
         R = np.stack([a1, a2])  # (2, k)
         proj = R.T @ np.linalg.pinv(np.array([[P, trAi], [trAi, nAi2]])) @ R
         if mode == "exact":
@@ -161,29 +161,31 @@ class CholeskyAction:
         S = 0.5 * ya + 0.5 * logdet + float(np.sum(0.5 * Nf * (Q - q)))
         B = half_adjoint(Ai, alpha, np.empty((P, P)))
         D = dirs[L]  # ∂K_L/∂q_m, lower m
+        nAi2 = float(np.vdot(Ai, Ai))
+        a1 = np.array([float(np.vdot(Ai, D[k])) for k in range(len(lower))])  # tr(A⁻¹D_m)
+        Da = np.empty((len(lower) + 1, P))  # D_m α, then K_L α = y − Tα
+        for k in range(len(lower)):
+            Da[k] = D[k] @ alpha
+        Da[-1] = y - T * alpha
         gdata = np.zeros(L)
         gdata[L - 1] = 0.5 * (P - T * trAi) - 0.5 * (ya - T * aa)
         for k, m in enumerate(lower):
-            gdata[m] = float(np.vdot(B, D[k]))
+            gdata[m] = 0.5 * a1[k] - 0.5 * float(alpha @ Da[k])  # ⟨B, D_m⟩
         g = np.where(fin, 0.5 * Nf * (Q - 1.0) + gdata, 0.0)
         # ⟨D_m, D_n⟩_A (top: A⁻¹K_L = I − T A⁻¹) and (D_m α)ᵀ A⁻¹ (D_n α)
         idx = [*lower, L - 1] if fin[L - 1] else list(lower)
         pos = {m: a for a, m in enumerate(idx)}
         n = len(idx)
         ip = np.zeros((n, n))
-        Da = np.empty((n, P))
-        for k in range(len(lower)):
-            Da[k] = D[k] @ alpha
+        k = len(lower)
         if lower:
-            ipl, a2 = self._inner(Ai, D, mode)
-            k = len(lower)
-            ip[:k, :k] = ipl
+            ip[:k, :k], a2 = self._inner(Ai, D, a1, trAi, nAi2, mode)
             if fin[L - 1]:
-                a1 = np.array([float(np.vdot(Ai, D[a])) for a in range(k)])
                 ip[:k, k] = ip[k, :k] = a1 - T * a2
         if fin[L - 1]:
-            ip[-1, -1] = P - 2.0 * T * trAi + T * T * float(np.vdot(Ai, Ai))
-            Da[-1] = y - T * alpha
+            ip[-1, -1] = P - 2.0 * T * trAi + T * T * nAi2
+        else:
+            Da = Da[:k]
         AiDa = Da @ Ai
         H = -0.5 * ip + Da @ AiDa.T
         for a, m in enumerate(idx):
