@@ -316,8 +316,8 @@ def _minimize(
     converged)."""
     L, N, s2 = action.L, action.N, action.s2
     if L == 1 or np.all(~np.isfinite(N[:-1])):
-        _, g = action(np.zeros(L - 1))
-        return np.zeros(L - 1), float(np.max(np.abs(g), initial=0.0)), True
+        action(np.zeros(L - 1))  # no free lower layer: nothing to minimize (GP layers fixed)
+        return np.zeros(L - 1), 0.0, True
     free = np.flatnonzero(np.isfinite(N[:-1]))
 
     def embed(z: np.ndarray) -> np.ndarray:
