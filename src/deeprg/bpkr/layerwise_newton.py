@@ -50,10 +50,11 @@ class NewtonEval:
 
 
 def _factor(KL: np.ndarray, T: float, y: np.ndarray, single: bool = False):
-    """(log det A, α = A⁻¹y, A⁻¹ full, C order) for A = K_L + T I, or None if not PD.
+    """(log det A, α = A⁻¹y, A⁻¹ full, C order) for A = K_L + T I, or None if not PD; K_L is
+    overwritten unless ``single``.
     ``single``: factor in float32 (a first step from afar needs only ~1e-3 accuracy)."""
     P = KL.shape[0]
-    A = KL.astype(np.float32) if single else KL.copy()
+    A = KL.astype(np.float32) if single else KL  # float64: factored in place (KL is consumed)
     A.flat[:: P + 1] += T
     potrf, potrs, potri = lapack.get_lapack_funcs(("potrf", "potrs", "potri"), (A,))
     # A is symmetric: hand LAPACK its transpose (a Fortran-ordered view, no copy)
