@@ -157,3 +157,19 @@ def test_fused_hessian_contractions_agree():
         for b in range(3):
             assert H[a, b] == pytest.approx(erf_hess(K, B, dirs[a], dirs[b]), rel=1e-12)
     np.testing.assert_allclose(erf_hess2(K, B, U, V), H[:2, :2], rtol=1e-12)
+
+
+def test_strongly_nonlinear_narrow_network_converges_on_the_newton_path(monkeypatch):
+    # widths of 7..20 units and T = 4e-5: far from the GP point, where the projected Hessian
+    # with a stale residual would stall; the iteration must finish without the fallback
+    rng = np.random.default_rng(0)
+    X = 2.0 * rng.standard_normal((120, 8))
+    y = np.tanh(X @ rng.standard_normal(8) / 3) + 0.2 * rng.standard_normal(120)
+    arch = architecture([20, 13, 7], [1.5, 2.0, 0.8, 1.7], 4e-5)
+    _, _, n, ok = newton_solve(CholeskyAction(X, y, arch))
+    assert ok and n <= 10
+    new = solve_layerwise(X, y, arch, "erf")
+    monkeypatch.setattr(layerwise, "_newton_applies", lambda *a: False)
+    old = solve_layerwise(X, y, arch, "erf")
+    assert new.converged and old.converged
+    np.testing.assert_allclose(new.q, old.q, rtol=0, atol=1e-8)

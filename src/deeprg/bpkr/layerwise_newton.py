@@ -14,8 +14,9 @@ A⁻² (⟨K_L, K_L⟩_A = P − 2T tr A⁻¹ + T²‖A⁻¹‖², ⟨K_L, D⟩_
 lower pairs ⟨D_m, D_n⟩_A costs a P×P product per lower layer ("exact" mode); the "proj" mode
 instead projects D_m on span{A, I} in that inner product (exact for a homogeneous map, where
 D_m ∝ K_L; here it captures ~99.8 %) and adds the residual from the last exact evaluation.
-Hessian-only products run in float32, and so does the first factorization at the GP point
-("first" mode: a step from afar needs ~1e-3 accuracy). The Hessian only sets the step; the
+Hessian-only products run in float32, and so do the factorizations while the next step is
+predicted to exceed 1e-4 in log Q (the float32 gradient is good to ~1e-7 relative, measured
+on the benchmark problem: a step error of ~5e-8). The Hessian only sets the step; the
 gradient of every later evaluation is float64, and the caller verifies the result on the
 eigendecomposition it needs anyway.
 """
@@ -47,6 +48,8 @@ class NewtonEval:
     S: float
     g: np.ndarray  # gradient, all L (zero where the width is infinite)
     H: np.ndarray  # Hessian (L, L), rows/columns of infinite widths zero
+    single: bool  # factored in float32 (gradient good to ~1e-7 relative)
+    mode: str  # "exact" or "proj" Hessian
 
 
 def _factor(KL: np.ndarray, T: float, y: np.ndarray, single: bool = False):
@@ -144,9 +147,11 @@ class CholeskyAction:
             ip = proj + (self.resid if self.resid is not None else 0.0)
         return ip, a2
 
-    def __call__(self, q: np.ndarray, mode: str = "proj") -> NewtonEval | None:
+    def __call__(
+        self, q: np.ndarray, mode: str = "proj", single: bool = False
+    ) -> NewtonEval | None:
         """One evaluation at q (log Q_l; entries of infinite widths must be 0); None when
-        K_L + T I is not numerically positive definite."""
+        K_L + T I is not numerically positive definite. ``single``: factor in float32."""
         self.evaluations += 1
         L, P, T, y, lower = self.L, self.P, self.T, self.y, self.lower
         fin = np.isfinite(self.N)
@@ -154,7 +159,7 @@ class CholeskyAction:
         Q = np.exp(q)
         u = Q * self.s2[1:]
         Ks, dirs = self._chain(u)
-        fac = _factor(Ks[L], T, y, single=mode == "first")
+        fac = _factor(Ks[L], T, y, single)
         if fac is None:
             return None
         logdet, alpha, Ai = fac
@@ -204,7 +209,7 @@ class CholeskyAction:
                 Bl *= u[l - 1]
         Hfull = np.zeros((L, L))
         Hfull[np.ix_(idx, idx)] = H
-        return NewtonEval(q.copy(), S, g, Hfull)
+        return NewtonEval(q.copy(), S, g, Hfull, single, mode)
 
 
 def newton_step(ev: NewtonEval, free: np.ndarray, cap: float = 2.0) -> np.ndarray:
@@ -234,29 +239,39 @@ def newton_solve(
     """
     free = action.free
     q = np.zeros(action.L)
-    ev = action(q, "first")
+    ev = action(q, "proj", single=True)
     if ev is None:
         ev = action(q, "proj")
     if ev is None:
         return q, None, action.evaluations, False
     prev = None  # max |step| of the previous iteration
-    for it in range(maxiter):
+    halved = False
+    for _ in range(maxiter):
         s = newton_step(ev, free)
         smax = float(np.max(np.abs(s), initial=0.0))
-        if smax == 0.0:
+        if smax == 0.0 and not ev.single:
             return ev.q, ev, action.evaluations, True
         c = 1.0 if prev is None else max(smax / prev**2, 0.05)
-        # relative Hessian error of a proj-mode step (with / without an exact residual)
-        hess_err = 1e-5 if action.resid is not None or action.L == 1 else 3e-3
-        if prev is not None and c * smax**2 + hess_err * smax <= qtol:
+        # relative Hessian error of the step: float32 products; proj mode with the residual of
+        # a recent exact evaluation (only used while contracting fast) / without one
+        hess_err = 1e-6 if ev.mode == "exact" else 1e-5 if action.resid is not None else 3e-3
+        if prev is not None and not ev.single and c * smax**2 + hess_err * smax <= qtol:
             return ev.q + s, ev, action.evaluations, True
-        mode = "exact" if it == 0 and action.L > 1 else "proj"
+        # proj mode only once the iteration contracts fast (the stored residual is then
+        # recent); far from the minimum of a strongly nonlinear problem it can be stale
+        fast = prev is not None and smax <= 0.25 * prev and not halved
+        mode = "proj" if fast or not action.lower else "exact"
+        # float32 while the next step is predicted to be large (its ~1e-7 relative gradient
+        # error is then immaterial); float64 for the steps that decide convergence
+        single = c * smax**2 >= 1e-4
+        halved = False
         for _ in range(30):
-            new = action(ev.q + s, mode)
-            if new is not None and np.isfinite(new.S) and new.S <= ev.S + 1e-12 * abs(ev.S):
+            new = action(ev.q + s, mode, single)
+            tol = (1e-6 if single or ev.single else 1e-12) * abs(ev.S)
+            if new is not None and np.isfinite(new.S) and new.S <= ev.S + tol:
                 break
             s *= 0.5
-            mode = "proj"
+            halved = True
         else:
             return ev.q, ev, action.evaluations, False
         ev, prev = new, float(np.max(np.abs(s)))
