@@ -60,7 +60,9 @@ class State:
     """Messages of one iteration (§6): weight means ``a`` and variances ``v`` (per weight
     layer, (N, c)), norm multipliers ``lam`` (N,), magnetizations ``m`` (per neuron layer,
     (N, M), clamped at 0 and L), downstream fields ``field`` of the hidden neurons, and the
-    channel outputs ``g``, ``dg`` of every constraint (per weight layer, (N, M))."""
+    channel outputs ``g``, ``dg`` of every constraint (per weight layer, (N, M)); with cavity
+    neurons (:mod:`~deeprg.perceptron.mp.cavity`) also the cavity magnetizations ``mc`` and
+    the messages ``h`` of the constraints to their input neurons (per weight layer ≥ 2)."""
 
     a: tuple[np.ndarray, ...]
     v: tuple[np.ndarray, ...]
@@ -70,6 +72,8 @@ class State:
     up: tuple[np.ndarray, ...]
     g: tuple[np.ndarray, ...]
     dg: tuple[np.ndarray, ...]
+    mc: tuple[np.ndarray, ...] = ()
+    h: tuple[np.ndarray, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,27 @@ def _log_phi_ratio(x):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _channel_one(omega, V, w, kappa):  # pragma: no cover - compiled
+    """(g, g', u) of one constraint: z ~ N(omega, V), output neuron +1 with probability w."""
+    sd = math.sqrt(V)
+    xp = (omega - kappa) / sd
+    xm = (-omega - kappa) / sd
+    lp, rp = _log_phi_ratio(xp)
+    lm, rm = _log_phi_ratio(xm)
+    ap = math.log(w) + lp if w > 0.0 else -math.inf
+    am = math.log1p(-w) + lm if w < 1.0 else -math.inf
+    top = max(ap, am)
+    wp = math.exp(ap - top)
+    wm = math.exp(am - top)
+    tot = wp + wm
+    wp /= tot
+    wm /= tot
+    g = (wp * rp - wm * rm) / sd
+    dg = -(wp * xp * rp + wm * xm * rm) / V - g * g
+    return g, dg, 0.5 * (lp - lm)
+
+
+@njit(cache=True)
 def _channel(omega, V, wplus, kappa):  # pragma: no cover - compiled
     """Elementwise body of :func:`channel`."""
     n = omega.size
@@ -118,24 +143,7 @@ def _channel(omega, V, wplus, kappa):  # pragma: no cover - compiled
     dg = np.empty(n)
     u = np.empty(n)
     for e in range(n):
-        sd = math.sqrt(V[e])
-        xp = (omega[e] - kappa) / sd
-        xm = (-omega[e] - kappa) / sd
-        lp, rp = _log_phi_ratio(xp)
-        lm, rm = _log_phi_ratio(xm)
-        w = wplus[e]
-        ap = math.log(w) + lp if w > 0.0 else -math.inf
-        am = math.log1p(-w) + lm if w < 1.0 else -math.inf
-        top = max(ap, am)
-        wp = math.exp(ap - top)
-        wm = math.exp(am - top)
-        tot = wp + wm
-        wp /= tot
-        wm /= tot
-        ge = (wp * rp - wm * rm) / sd
-        g[e] = ge
-        dg[e] = -(wp * xp * rp + wm * xm * rm) / V[e] - ge * ge
-        u[e] = 0.5 * (lp - lm)
+        g[e], dg[e], u[e] = _channel_one(omega[e], V[e], wplus[e], kappa)
     return g, dg, u
 
 

@@ -21,7 +21,8 @@ class MPConfig(Config):
     symmetry-breaking start), ``random`` at means b·ξ with ξ drawn from the prior (no teacher
     information; the only start of the random scenario). ``field`` h_b: every hidden neuron
     also observes h_b·S* + √h_b·z (teacher scenario; a Bayes-optimal side channel that pins the
-    gauge, the replica theory's ``field``). ``N_in``: the input width (e.g. N_in = c with few
+    gauge, the replica theory's ``field``). ``neurons``: the form of the hidden-neuron messages
+    (§6.7). ``N_in``: the input width (e.g. N_in = c with few
     units, L = 1: independent perceptrons reading the same c inputs).
     """
 
@@ -44,6 +45,11 @@ class MPConfig(Config):
         "0.3, random I/O 0).",
     )
     bias: float = Field(0.1, gt=0, lt=1, description="Start overlap scale b of biased/random.")
+    neurons: Literal["cavity", "amp"] = Field(
+        "cavity",
+        description="Hidden-neuron messages: cavity (one magnetization per edge, §6.7) or amp "
+        "(Onsager-corrected node magnetizations, §6.3; less memory, wanders at alpha >= 10).",
+    )
     damping: float = Field(0.7, ge=0, lt=1, description="Weight of the old value per update.")
     tol: float = Field(1e-4, gt=0, description="Convergence: RMS change of means < tol.")
     max_iter: int = Field(500, ge=1, description="Most iterations.")
@@ -64,6 +70,8 @@ class MPConfig(Config):
 
         # fields, magnetizations, g, g' per layer (L+1)·N·M and the edge gather of one layer
         n = 8.0 * (self.L + 1) * self.N * self.M * 10 + 8.0 * self.L * self.N * self.c * 8
+        if self.neurons == "cavity":  # the (N, M, c) cavity magnetizations, old and new
+            n += 16.0 * (self.L - 1) * self.N * self.M * self.c
         check_memory(f"message passing (L = {self.L}, N = {self.N}, M = {self.M})", n)
         return self
 

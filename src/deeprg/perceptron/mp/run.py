@@ -1,5 +1,6 @@
 """Driver of the message passing (docs/theory/perceptron.md §6): draw the instance, iterate
-:func:`~deeprg.perceptron.mp.bp.step` to a fixed point, measure the gauge-invariant overlaps."""
+:func:`~deeprg.perceptron.mp.cavity.step` (or the GAMP form
+:func:`~deeprg.perceptron.mp.bp.step`) to a fixed point, measure the gauge-invariant overlaps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deeprg.perceptron.mp.bp import Instance, State, init_state, make_instance, step
+from deeprg.perceptron.mp import bp, cavity
+from deeprg.perceptron.mp.bp import Instance, State, init_state, make_instance
 from deeprg.perceptron.mp.config import MPConfig
 
 
@@ -55,7 +57,8 @@ def build(cfg: MPConfig) -> tuple[Instance, State]:
     inst = make_instance(
         widths, cfg.c, cfg.M, cfg.scenario, cfg.kappa, np.random.default_rng(inst_seq), cfg.h_b
     )
-    return inst, init_state(inst, cfg.start, cfg.bias, np.random.default_rng(start_seq))
+    st = init_state(inst, cfg.start, cfg.bias, np.random.default_rng(start_seq))
+    return inst, cavity.init(inst, st) if cfg.neurons == "cavity" else st
 
 
 DRIFT_WINDOW = 20  # iterations over which the overlap drift is measured
@@ -68,6 +71,7 @@ def iterate(inst: Instance, st: State, cfg: MPConfig) -> tuple[State, int, float
     (small drift with a large residual: a few units oscillate, the overlaps do not)."""
     res = np.inf
     hist: list[np.ndarray] = []
+    step = cavity.step if cfg.neurons == "cavity" else bp.step
     while len(hist) == 0 or len(hist) < cfg.max_iter:
         st, info = step(inst, st, cfg.damping)
         res = info.residual
