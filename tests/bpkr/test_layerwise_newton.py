@@ -173,16 +173,3 @@ def test_strongly_nonlinear_narrow_network_converges_on_the_newton_path(monkeypa
     old = solve_layerwise(X, y, arch, "erf")
     assert new.converged and old.converged
     np.testing.assert_allclose(new.q, old.q, rtol=0, atol=1e-8)
-
-
-def test_fused_map_and_jvps_agree_with_the_separate_kernels():
-    from deeprg.kernels.erf_fused import erf_gram_jvps
-
-    rng, K = _gram_pair()
-    P = K.shape[0]
-    dirs = np.stack([_sym(rng, P), _sym(rng, P)])
-    out, dout = np.empty_like(K), np.empty((3, P, P))
-    erf_gram_jvps(K, dirs, 1.7, out, dout)
-    np.testing.assert_allclose(out, 1.7 * erf_gram(K, np.empty_like(K)), rtol=1e-14)
-    for a in range(2):
-        np.testing.assert_allclose(dout[a], 1.7 * erf_jvp(K, dirs[a], np.empty_like(K)), rtol=1e-13)

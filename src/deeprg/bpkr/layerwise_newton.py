@@ -31,10 +31,10 @@ from scipy.linalg import lapack
 from deeprg.bpkr.base import Architecture
 from deeprg.kernels.erf_fused import (
     erf_gram,
-    erf_gram_jvps,
     erf_hess,
     erf_hess2,
     erf_hess_all,
+    erf_jvp,
     erf_vjp,
     fill_upper,
     half_adjoint,
@@ -108,11 +108,16 @@ class CholeskyAction:
         for l in range(1, L + 1):
             members = [m for m in lower if m <= l - 1]
             Dl = np.empty((len(members), P, P))
+            for k, m in enumerate(members):
+                if m < l - 1:  # ∂K_l/∂q_m = u_l J(K_{l−1})[∂K_{l−1}/∂q_m]
+                    erf_jvp(Ks[l - 1], dirs[l - 1][k], Dl[k])
+                    Dl[k] *= u[l - 1]
             Kl = Dl[-1] if members and members[-1] == l - 1 else np.empty((P, P))
             if l == 1:
                 np.multiply(self.C1, u[0], out=Kl)
-            else:  # K_l = u_l k(K_{l−1}), ∂K_l/∂q_m = u_l J(K_{l−1})[∂K_{l−1}/∂q_m]
-                erf_gram_jvps(Ks[l - 1], dirs[l - 1], float(u[l - 1]), Kl, Dl)
+            else:
+                erf_gram(Ks[l - 1], Kl)
+                Kl *= u[l - 1]
             Ks.append(Kl)
             dirs.append(Dl)
         return Ks, dirs

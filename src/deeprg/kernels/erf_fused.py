@@ -225,28 +225,3 @@ def erf_hess2(K: np.ndarray, B: np.ndarray, U: np.ndarray, V: np.ndarray) -> np.
     out[0, 1] = out[1, 0] = _C * huv
     out[1, 1] = _C * hvv
     return out
-
-
-@njit(cache=True)
-def erf_gram_jvps(
-    K: np.ndarray, dirs: np.ndarray, c: float, out: np.ndarray, dout: np.ndarray
-) -> None:
-    """out = c k_erf(K) and dout[a] = c J(K)[dirs[a]] for every direction, in one pass
-    (fuses :func:`erf_gram` and :func:`erf_jvp`; ``dout`` may hold more slots than ``dirs``)."""
-    P = K.shape[0]
-    m = dirs.shape[0]
-    s, ia = _scales(K)
-    cc = c * _C
-    for i in range(P):
-        for j in range(i + 1):
-            sij = 2.0 * s[i] * s[j]
-            z = min(1.0, max(-1.0, K[i, j] * sij))
-            out[i, j] = cc * np.arcsin(z)
-            if m:
-                gp = cc / np.sqrt(max(1.0 - z * z, 1e-300))
-                for a in range(m):
-                    r = dirs[a, i, i] * ia[i] + dirs[a, j, j] * ia[j]
-                    dout[a, i, j] = gp * (dirs[a, i, j] * sij - z * r)
-    _mirror(out)
-    for a in range(m):
-        _mirror(dout[a])
