@@ -2,14 +2,15 @@
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_mp.py [iters]
 
 1. Cost of one iteration at the target size (L = 3, c = 64, N = 512, α = 10, teacher,
-   h_b = 0.3) against a baseline measured in the same run on the same state: the same update
-   with the per-edge sums done as a Python loop over units (one NumPy matrix-vector product per
-   unit) and the channel by scipy.special ufuncs (log_ndtr, erfcx) instead of the compiled
-   kernels.
-2. Iteration cost against c at N = 8c, α = 10 (the O(L·N·c·M) = O(8 α L c³) law: × 8 per
-   doubling of c).
-3. One run to the fixed point at the target size (``iters`` iterations at most, default 500):
-   iterations, time, residual, overlap drift, Nishimori gap.
+   h_b = 0.3) of both forms: the cavity-neuron form (the default, one magnetization per edge)
+   and the GAMP node form, and for the node form a baseline measured in the same run on the
+   same state: the same update with the per-edge sums done as a Python loop over units (one
+   NumPy matrix-vector product per unit) and the channel by scipy.special ufuncs (log_ndtr,
+   erfcx) instead of the compiled kernels.
+2. Iteration cost of the cavity form against c at N = 8c, α = 10 (the O(L·N·c·M) = O(8 α L c³)
+   law: × 8 per doubling of c).
+3. One run to the fixed point at the target size with each form (``iters`` iterations at most,
+   default 500): iterations, time, residual, overlap drift, Nishimori gap.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import time
 
 import numpy as np
 
-from deeprg.perceptron.mp import MPConfig, bp, solve
+from deeprg.perceptron.mp import MPConfig, bp, cavity, solve
 from deeprg.perceptron.mp.run import build
 
 
 def per_iteration(cfg: MPConfig, n: int = 5) -> float:
     inst, st = build(cfg)
-    st, _ = bp.step(inst, st, cfg.damping)  # compile + warm up
+    step = cavity.step if cfg.neurons == "cavity" else bp.step
+    st, _ = step(inst, st, cfg.damping)  # compile + warm up
     t = time.perf_counter()
     for _ in range(n):
-        st, _ = bp.step(inst, st, cfg.damping)
+        st, _ = step(inst, st, cfg.damping)
     return (time.perf_counter() - t) / n
 
 
@@ -70,10 +72,12 @@ def baseline_per_iteration(cfg: MPConfig, n: int = 2) -> float:
 def main() -> None:
     iters = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     target = MPConfig(L=3, N=512, c=64, alpha=10.0, max_iter=iters)
-    t_fast, t_base = per_iteration(target), baseline_per_iteration(target)
+    node = MPConfig(**{**target.model_dump(), "neurons": "amp"})
+    t_cav, t_fast, t_base = per_iteration(target), per_iteration(node), baseline_per_iteration(node)
     print(
-        f"target L=3 c=64 N=512 alpha=10: {t_fast * 1e3:.0f} ms/iteration; baseline "
-        f"(loop over units + scipy channel) {t_base * 1e3:.0f} ms: {t_base / t_fast:.1f}x"
+        f"target L=3 c=64 N=512 alpha=10: cavity form {t_cav * 1e3:.0f} ms/iteration; node form "
+        f"{t_fast * 1e3:.0f} ms (cavity/node {t_cav / t_fast:.2f}); node-form baseline (loop "
+        f"over units + scipy channel) {t_base * 1e3:.0f} ms: {t_base / t_fast:.1f}x"
     )
     prev = None
     for c in (16, 32, 64):
@@ -81,13 +85,15 @@ def main() -> None:
         ratio = f"  x{t / prev:.1f} vs c/2 (O(c^3): x8)" if prev else ""
         print(f"c={c:3d} N={8 * c:4d}: {t * 1e3:8.1f} ms/iteration{ratio}")
         prev = t
-    r = solve(target)
-    state = "converged" if r.converged else "NOT converged"
-    print(
-        f"fixed point: {state}, {r.iterations} iterations, {r.elapsed_s:.1f} s, residual "
-        f"{r.residual:.1e}, overlap drift {r.drift:.1e}, Nishimori gap {r.nishimori_gap:.4f}"
-    )
-    print(f"  Q {np.round(r.Q, 4).tolist()}  q {np.round(r.q, 4).tolist()}")
+    for cfg in (target, node):
+        r = solve(cfg)
+        state = "converged" if r.converged else "NOT converged"
+        print(
+            f"{cfg.neurons} form, fixed point: {state}, {r.iterations} iterations, "
+            f"{r.elapsed_s:.1f} s, residual {r.residual:.1e}, overlap drift {r.drift:.1e}, "
+            f"Nishimori gap {r.nishimori_gap:.4f}"
+        )
+        print(f"  Q {np.round(r.Q, 4).tolist()}  q {np.round(r.q, 4).tolist()}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Relaxed BP with cavity neurons (docs/theory/perceptron.md §6.7): the weights as in the
+"""Relaxed BP with cavity neurons (docs/theory/perceptron.md §6.8): the weights as in the
 GAMP form of :mod:`~deeprg.perceptron.mp.bp`, the hidden neurons with one cavity magnetization
 per edge instead of the Onsager-corrected node magnetization.
 
@@ -22,6 +22,7 @@ Fields of neuron layers are computed pattern-major (M, N) inside the kernels.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -83,7 +84,7 @@ def _constraints(conn, a, v, mc, h, Ht, g_old, wp, kappa, damping):  # pragma: n
 
 @njit(cache=True)
 def _weight_sums(mc, g, dg):  # pragma: no cover - compiled
-    """Per edge: Σ_μ x g, Σ_μ x² g' and Σ_μ (1 − x²) g² (the weight update, §6.7)."""
+    """Per edge: Σ_μ x g, Σ_μ x² g' and Σ_μ (1 − x²) g² (the weight update, §6.8)."""
     n, M, c = mc.shape
     out = np.zeros((3, n, c))
     for i in range(n):
@@ -123,7 +124,7 @@ def _first_layer(inst: Instance, st: State, wp: np.ndarray) -> tuple[np.ndarray,
     return channel(omega, V, wp, inst.kappa)
 
 
-def _output_side(inst: Instance, l: int, F: list[np.ndarray]) -> np.ndarray:
+def _output_side(inst: Instance, l: int, F: Sequence[np.ndarray]) -> np.ndarray:
     """P(S_i = +1) of the output neurons of weight layer l from their downstream side."""
     if l == inst.L:
         return 0.5 * (1.0 + inst.SL)
@@ -182,7 +183,7 @@ def step(
 def _weights(
     inst: Instance, st: State, l: int, g: np.ndarray, dg: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """New means, variances and multipliers of the weight rows of layer l (§6.7):
+    """New means, variances and multipliers of the weight rows of layer l (§6.8):
     A = −Σ_μ [g' + (1 − x²) g²]/c, B = Σ_μ x g/√c − a Σ_μ x² g'/c."""
     c = inst.c
     if l == 1:

@@ -22,7 +22,7 @@ class MPConfig(Config):
     information; the only start of the random scenario). ``field`` h_b: every hidden neuron
     also observes h_b·S* + √h_b·z (teacher scenario; a Bayes-optimal side channel that pins the
     gauge, the replica theory's ``field``). ``neurons``: the form of the hidden-neuron messages
-    (§6.7). ``N_in``: the input width (e.g. N_in = c with few
+    (§6.8). ``N_in``: the input width (e.g. N_in = c with few
     units, L = 1: independent perceptrons reading the same c inputs).
     """
 
@@ -47,7 +47,7 @@ class MPConfig(Config):
     bias: float = Field(0.1, gt=0, lt=1, description="Start overlap scale b of biased/random.")
     neurons: Literal["cavity", "amp"] = Field(
         "cavity",
-        description="Hidden-neuron messages: cavity (one magnetization per edge, §6.7) or amp "
+        description="Hidden-neuron messages: cavity (one magnetization per edge, §6.8) or amp "
         "(Onsager-corrected node magnetizations, §6.3; less memory, wanders at alpha >= 10).",
     )
     damping: float = Field(0.7, ge=0, lt=1, description="Weight of the old value per update.")
