@@ -25,6 +25,7 @@ import numpy as np
 
 
 def path(args: argparse.Namespace) -> None:
+    from deeprg.errors import InputError
     from deeprg.perceptron.montecarlo.anneal import AnnealConfig, anneal
 
     cfg = AnnealConfig(
@@ -32,13 +33,20 @@ def path(args: argparse.Namespace) -> None:
         population=args.population, sweeps=args.sweeps, ess_floor=args.ess_floor,
         target_acceptance=args.target_acceptance, solved_floor=args.solved_floor,
         decorrelation=args.decorrelation, max_sweeps=args.max_sweeps, runs=args.runs,
+        max_steps=args.max_steps, run=args.run,
         n_alpha=args.n_alpha, seed=args.seed,
     )  # fmt: skip
     print(json.dumps(cfg.to_dict()))
     t0 = time.perf_counter()
     anneal(cfg.replace(alpha_max=1 / cfg.fan, population=8, runs=1))  # compile the kernels
     print(f"compile {time.perf_counter() - t0:.1f} s", flush=True)
-    ds = anneal(cfg)
+    try:
+        ds = anneal(cfg)
+    except InputError as err:  # extinct: print the path up to there
+        print(err)
+        ds = getattr(err, "partial", None)
+        if ds is None:
+            return
     R = cfg.population
     for i, a in enumerate(ds["alpha"].values):
         p = ds.isel(alpha=i)
@@ -62,7 +70,9 @@ def path(args: argparse.Namespace) -> None:
                 line += f" se {np.round(p['Q_se'].values, 3).tolist()}"
             line += f"  q_TS {np.round(p['q'].values[1:-1], 3).tolist()}"
         print(line, flush=True)
-    print(f"total {ds.attrs['elapsed_s']:.1f} s for {cfg.M} patterns, R = {R}, runs {cfg.runs}")
+    print(
+        f"total {float(ds['seconds'].sum()):.1f} s for {ds.sizes['alpha']} patterns, R = {R}, runs {cfg.runs}"
+    )
     if args.out:
         ds.to_netcdf(args.out)
 
@@ -102,6 +112,8 @@ def main() -> None:
     ap.add_argument("--decorrelation", type=float, default=None)
     ap.add_argument("--max-sweeps", type=int, default=50)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--run", type=int, default=0)
+    ap.add_argument("--max-steps", type=int, default=400)
     ap.add_argument("--n-alpha", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--planted-sweeps", type=int, default=2000)

@@ -44,6 +44,10 @@ def anneal(
         "Q": rows("Q"),
         "elapsed_s": ds.attrs["elapsed_s"],
     }
+    if "log_volume_se" in ds:  # --runs > 1: run-to-run standard errors
+        summary["log_volume_se"] = ds["log_volume_se"].values.tolist()
+        summary["Q_se"] = rows("Q_se")
+        summary["q_se"] = rows("q_se")
     if json_out:
         typer.echo(to_json(summary))
         return
@@ -57,4 +61,8 @@ def anneal(
             f"{float(p['R_eff']):5.1f}   {Q}"
         )
     if float(ds["R_eff"].values[-1]) < 10:
-        typer.echo("warning: R_eff < 10 at the end: raise --population or --sweeps", err=True)
+        typer.echo(
+            "warning: R_eff < 10 at the end: raise --population, --runs or --sweeps "
+            "(--target-acceptance, --decorrelation)",
+            err=True,
+        )

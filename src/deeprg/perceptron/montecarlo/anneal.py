@@ -348,7 +348,17 @@ def _anneal_one(cfg: AnnealConfig, progress: Callable[[int, int], None] | None):
         t1 = time.perf_counter()
         counts = np.zeros((L, 2), dtype=np.int64)
         pop.n_sweeps = 0
-        dlogv, out["beta_steps"][mu] = pop.add_pattern(mu, counts)
+        try:
+            dlogv, out["beta_steps"][mu] = pop.add_pattern(mu, counts)
+        except InputError as err:  # extinct: the path so far rides on the error
+            if mu > 0:
+                part = _dataset(
+                    cfg.replace(alpha_max=mu / cfg.fan),
+                    {k: v[:mu] for k, v in out.items()},
+                    teacher is not None,
+                )
+                err.partial = part  # type: ignore[attr-defined]
+            raise
         total += dlogv
         out["log_volume"][mu] = total / wr.n_weights
         out["families"][mu], out["R_eff"][mu] = pop.families()
