@@ -173,3 +173,31 @@ def test_strongly_nonlinear_narrow_network_converges_on_the_newton_path(monkeypa
     old = solve_layerwise(X, y, arch, "erf")
     assert new.converged and old.converged
     np.testing.assert_allclose(new.q, old.q, rtol=0, atol=1e-8)
+
+
+def test_newton_solution_is_the_root_of_the_dense_action_gradient():
+    # independent of every solver in the package: scipy's MINPACK root of the central-difference
+    # gradient of S evaluated densely from deeprg.kernels.nngp
+    from scipy.optimize import root
+
+    X, y = _data(P=30, N0=6, seed=4)
+    widths, s2, T = [18.0, 25.0, 12.0], [1.1, 1.4, 0.9, 1.3], 0.03
+    sol = solve_layerwise(X, y, architecture(widths, s2, T), "erf", gtol=1e-11)
+
+    def grad(q, h=1e-5):
+        return np.array(
+            [
+                (
+                    _dense_S(X, y, q + h * e, widths, s2, T)
+                    - _dense_S(X, y, q - h * e, widths, s2, T)
+                )
+                / (2 * h)
+                for e in np.eye(3)
+            ]
+        )
+
+    ref = root(grad, np.zeros(3), tol=1e-11)
+    assert np.max(np.abs(grad(ref.x))) < 1e-7  # a root up to the finite-difference noise
+    np.testing.assert_allclose(sol.q, ref.x, rtol=0, atol=1e-8)
+    # negative control: the GP point (Q = 1) is far from stationary
+    assert np.max(np.abs(grad(np.zeros(3)))) > 1.0
