@@ -201,3 +201,22 @@ def test_newton_solution_is_the_root_of_the_dense_action_gradient():
     np.testing.assert_allclose(sol.q, ref.x, rtol=0, atol=1e-8)
     # negative control: the GP point (Q = 1) is far from stationary
     assert np.max(np.abs(grad(np.zeros(3)))) > 1.0
+
+
+def test_a_failed_check_is_corrected_on_the_eigen_path(monkeypatch):
+    import deeprg.bpkr.layerwise_newton as ln
+
+    X, y = _data()
+    arch = architecture([25, 40, 30], [1.3, 0.8, 1.6, 1.2], 0.05)
+    ref = solve_layerwise(X, y, arch, "erf")
+    solve = ln.newton_solve
+
+    def off(action, **kw):  # hand the check a point 1e-4 away from the minimum
+        q, ev, n, ok = solve(action, **kw)
+        return q + 1e-4, ev, n, ok
+
+    monkeypatch.setattr(ln, "newton_solve", off)
+    sol = solve_layerwise(X, y, arch, "erf")
+    assert sol.converged and sol.grad_norm <= 1e-9
+    assert sol.evaluations > ref.evaluations  # the check failed and was corrected
+    np.testing.assert_allclose(sol.q, ref.q, rtol=0, atol=1e-8)
