@@ -22,6 +22,17 @@ M patterns; divided by the number of weights it is the quantity the replica theo
 (the free entropy per weight at T = 0). Diagnostics: the number of distinct
 families (ancestors at α = 0) still present and the effective population size
 R_eff = R² / Σ_f n_f² over family sizes n_f; the estimate is trustworthy while R_eff ≫ 1.
+``offspring_var`` sums R/ESS − 1 over the resamplings: with networks decorrelated between steps
+the genealogy is neutral and keeps about 2R/(2 + offspring_var) families, so fewer families
+than that mean too little Monte Carlo between steps (selection of heritable differences).
+
+Options for equilibrium (docs/montecarlo.md; all off by default): ``target_acceptance`` adapts
+the rotation angle of every layer after each step (one angle for the whole population during a
+step, so each step's kernel keeps its target invariant); ``solved_floor`` sets the fraction that
+must solve a pattern before it is made hard; ``decorrelation`` repeats a step's sweeps until the
+weight self-overlap over the step is below it (at most ``max_sweeps``); ``runs`` combines
+independent populations by Machta's weighted averaging (weights ∝ their volume estimates; the
+run-to-run spread gives the standard errors).
 
 Overlaps at the measurement points: teacher–student, the gauge- (and on dense graphs
 permutation-) matched overlaps with the teacher averaged over the population; random I/O, the
