@@ -111,9 +111,9 @@ def test_adaptive_moves_and_weighted_runs_reproduce_the_exact_posterior():
         n_alpha=2,
         population=200,
     )
-    cfg = AnnealConfig(**(BASE | opts), scenario="teacher", alpha_max=2.0, runs=6)
-    exact, ex_se = _exact_log_volume(cfg)
-    q_exact, q_se = _exact_overlap(cfg)
+    cfg = AnnealConfig(**(BASE | opts), scenario="teacher", alpha_max=2.0, runs=4)
+    exact, ex_se = _exact_log_volume(cfg, n=1_000_000)
+    q_exact, q_se = _exact_overlap(cfg, n=600_000)
     ds = anneal(cfg)
     last = ds.isel(alpha=-1)
     z_v = (float(last.log_volume) - exact[-1]) / np.hypot(float(last.log_volume_se), ex_se[-1])
@@ -123,7 +123,7 @@ def test_adaptive_moves_and_weighted_runs_reproduce_the_exact_posterior():
     assert np.all(ds.theta.values[-1] != cfg.theta_max)  # the angles did adapt
     assert int(last.families) > cfg.runs  # several families survive in every run
     try:
-        wrong = anneal(cfg.replace(kappa=0.5)).isel(alpha=-1)
+        wrong = anneal(cfg.replace(kappa=0.5, max_steps=40)).isel(alpha=-1)
     except InputError as exc:
         assert "extinct" in str(exc)
     else:
