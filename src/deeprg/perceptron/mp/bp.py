@@ -257,12 +257,30 @@ def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
         d * st.field[l - 1] + (1 - d) * _neurons(inst, st, l, gs[l], dgs[l]) for l in range(1, L)
     ]
     ups = [d * st.up[l - 1] + (1 - d) * us[l - 1] for l in range(1, L)]
+    return finish(inst, st, (a, v, lam), fields, ups, (gs, dgs))
+
+
+def finish(
+    inst: Instance,
+    st: State,
+    rows: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]],
+    fields: list[np.ndarray],
+    ups: list[np.ndarray],
+    channel_out: tuple[list[np.ndarray], list[np.ndarray]],
+) -> tuple[State, Info]:
+    """The new state of a step from its updated rows (means, variances, multipliers), the
+    hidden neurons' downstream and upstream fields and the channel outputs: the hidden
+    magnetizations m = tanh(u + F + s) and the residual (largest RMS change of the row means
+    and of the magnetizations)."""
+    L = inst.L
+    a, v, lam = rows
     hidden = [np.tanh(ups[l - 1] + fields[l - 1] + inst.side[l - 1]) for l in range(1, L)]
     m = (st.m[0], *hidden, st.m[L])
     res = max(
         max(_rms(x - y) for x, y in zip(a, st.a, strict=True)),
         max((_rms(x - y) for x, y in zip(m, st.m, strict=True)), default=0.0),
     )
+    gs, dgs = channel_out
     new = replace(
         st,
         a=tuple(a),

@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 from numba import njit
 
-from deeprg.perceptron.mp.bp import Info, Instance, State, _channel_one, _rms, _sphere
+from deeprg.perceptron.mp.bp import Info, Instance, State, _channel_one, _sphere, finish
 
 
 @njit(cache=True)
@@ -167,24 +167,7 @@ def step(
         lam.append(ln)
     ups = [dn * st.up[l - 1] + (1 - dn) * us[l - 1] for l in range(1, L)]
     F = [_down_fields(inst.conn[l], st.h[l - 1], inst.widths[l]) for l in range(1, L)]
-    hidden = [np.tanh(ups[l - 1] + F[l - 1] + inst.side[l - 1]) for l in range(1, L)]
-    m = (st.m[0], *hidden, st.m[L])
-    res = max(
-        max(_rms(x - y) for x, y in zip(a_, st.a, strict=True)),
-        max((_rms(x - y) for x, y in zip(m, st.m, strict=True)), default=0.0),
-    )
-    new = replace(
-        st,
-        a=tuple(a_),
-        v=tuple(v_),
-        lam=tuple(lam),
-        m=m,
-        field=tuple(F),
-        up=tuple(ups),
-        g=tuple(gs),
-        dg=tuple(dgs),
-    )
-    return new, Info(res)
+    return finish(inst, st, (a_, v_, lam), F, ups, (gs, dgs))
 
 
 def _weights(
