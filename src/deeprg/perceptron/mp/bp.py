@@ -61,8 +61,8 @@ class State:
     layer, (N, c)), norm multipliers ``lam`` (N,), magnetizations ``m`` (per neuron layer,
     (N, M), clamped at 0 and L), downstream fields ``field`` of the hidden neurons, and the
     channel outputs ``g``, ``dg`` of every constraint (per weight layer, (N, M)); with cavity
-    neurons (:mod:`~deeprg.perceptron.mp.cavity`) also the cavity magnetizations ``mc`` and
-    the messages ``h`` of the constraints to their input neurons (per weight layer ≥ 2)."""
+    neurons (:mod:`~deeprg.perceptron.mp.cavity`) also the messages ``h`` of the
+    constraints to their input neurons (per weight layer ≥ 2)."""
 
     a: tuple[np.ndarray, ...]
     v: tuple[np.ndarray, ...]
@@ -72,7 +72,6 @@ class State:
     up: tuple[np.ndarray, ...]
     g: tuple[np.ndarray, ...]
     dg: tuple[np.ndarray, ...]
-    mc: tuple[np.ndarray, ...] = ()
     h: tuple[np.ndarray, ...] = ()
 
 
