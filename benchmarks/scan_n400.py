@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from deeprg.experiments.bpkr_nonlinear import SIZES_NL, THEORIES, _split, _theory_eps
-from deeprg.sampling import derive_seed, sample_posterior
+from deeprg.experiments.bpkr_nonlinear import SIZES_NL, THEORIES, _split, _theory_eps, mala_run
+from deeprg.sampling import derive_seed
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -55,20 +55,7 @@ def main() -> None:
     split = _split("template", P, cfg["P_test"], seed)
 
     def sample(steps: int):
-        return sample_posterior(
-            split,
-            [N] * L,
-            1.0,
-            T,
-            activation=act,
-            sampler="mala",
-            chains=cfg["chains"],
-            steps=steps,
-            thin=10,
-            eta=0.02,
-            seed=derive_seed(seed, a, b, L, N),
-            progress=False,
-        )
+        return mala_run(split, L, N, act, T, cfg["chains"], steps, derive_seed(seed, a, b, L, N))
 
     if args.timing:
         t0 = time.perf_counter()

@@ -128,6 +128,27 @@ NL_VARS = {
 }
 
 
+def mala_run(split: Any, L: int, N: int, act: str, T: float, chains: int, steps: int, seed: int):
+    """The scan's MALA samples of one finite network (widths N, σ² = 1, thinning 10, initial
+    step 0.02 adapted in the warm-up)."""
+    from deeprg.sampling import sample_posterior
+
+    return sample_posterior(
+        split,
+        [N] * L,
+        1.0,
+        T,
+        activation=act,
+        sampler="mala",
+        chains=chains,
+        steps=steps,
+        thin=10,
+        eta=0.02,
+        seed=seed,
+        progress=False,
+    )
+
+
 @register(
     "bpkr-nonlinear",
     "issue 16: scalar vs layer-wise kernel renormalization vs GP against MALA samples of ReLU "
@@ -137,7 +158,7 @@ def run_nonlinear(size: str, seed: int, out_dir: Path) -> ReproductionResult:
     import xarray as xr
 
     from deeprg.data import DataSplit
-    from deeprg.sampling import derive_seed, sample_posterior
+    from deeprg.sampling import derive_seed
 
     cfg = SIZES_NL[size]
     T = 0.05
@@ -155,20 +176,8 @@ def run_nonlinear(size: str, seed: int, out_dir: Path) -> ReproductionResult:
                     th[a, b, j, k] = _theory_eps(split, L, N, act, T)
                     if data == "mnist" and N not in cfg.get("mnist_Ns", Ns):
                         continue  # theory only
-                    res = sample_posterior(
-                        split,
-                        [N] * L,
-                        1.0,
-                        T,
-                        activation=act,
-                        sampler="mala",
-                        chains=cfg["chains"],
-                        steps=cfg["steps"],
-                        thin=10,
-                        eta=0.02,
-                        seed=derive_seed(seed, a, b, L, N),
-                        progress=False,
-                    )
+                    seed_ab = derive_seed(seed, a, b, L, N)
+                    res = mala_run(split, L, N, act, T, cfg["chains"], cfg["steps"], seed_ab)
                     for key, v in (
                         ("eps", res.eps_g),
                         ("se", res.eps_g_se),
