@@ -15,6 +15,7 @@ every unit of layer l, sorted.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -237,26 +238,37 @@ def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
     gs, dgs, us, m2s = [], [], [], []
     for l in range(1, L + 1):
         omega, V, m2 = _preactivation(inst, st, l)
-        if l == L:
-            wp = 0.5 * (1.0 + inst.SL)
-        else:
-            wp = 0.5 * (1.0 + np.tanh(st.field[l - 1] + inst.side[l - 1]))
-        g, dg, u = channel(omega, V, wp, inst.kappa)
+        g, dg, u = channel(omega, V, output_side(inst, l, st.field), inst.kappa)
         gs.append(d * st.g[l - 1] + (1 - d) * g)
         dgs.append(d * st.dg[l - 1] + (1 - d) * dg)
         us.append(u)
         m2s.append(m2)
-    a, v, lam = [], [], []
-    for l in range(1, L + 1):
-        an, vn, ln = _weights(inst, st, l, gs[l - 1], dgs[l - 1], m2s[l - 1])
-        a.append(d * st.a[l - 1] + (1 - d) * an)
-        v.append(d * st.v[l - 1] + (1 - d) * vn)
-        lam.append(ln)
+    rows = damped_rows(
+        st, d, [_weights(inst, st, l, gs[l - 1], dgs[l - 1], m2s[l - 1]) for l in range(1, L + 1)]
+    )
     fields = [
         d * st.field[l - 1] + (1 - d) * _neurons(inst, st, l, gs[l], dgs[l]) for l in range(1, L)
     ]
     ups = [d * st.up[l - 1] + (1 - d) * us[l - 1] for l in range(1, L)]
-    return finish(inst, st, (a, v, lam), fields, ups, (gs, dgs))
+    return finish(inst, st, rows, fields, ups, (gs, dgs))
+
+
+def output_side(inst: Instance, l: int, field: Sequence[np.ndarray]) -> np.ndarray:
+    """P(S_i = +1) of the output neurons of weight layer l as their constraints see them:
+    clamped at l = L, else from the downstream field and the side field (§6.1)."""
+    if l == inst.L:
+        return 0.5 * (1.0 + inst.SL)
+    return 0.5 * (1.0 + np.tanh(field[l - 1] + inst.side[l - 1]))
+
+
+def damped_rows(
+    st: State, d: float, new: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Row means and variances damped towards the new (a, v, λ) of every weight layer (the
+    multipliers λ are taken as they are)."""
+    a = [d * old + (1 - d) * an for old, (an, _, _) in zip(st.a, new, strict=True)]
+    v = [d * old + (1 - d) * vn for old, (_, vn, _) in zip(st.v, new, strict=True)]
+    return a, v, [ln for _, _, ln in new]
 
 
 def finish(

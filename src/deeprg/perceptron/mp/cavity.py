@@ -23,13 +23,24 @@ neuron layers are computed pattern-major (M, N) inside the kernels.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 from numba import njit
 
-from deeprg.perceptron.mp.bp import Info, Instance, State, _channel_one, _sphere, finish
+from deeprg.perceptron.mp.bp import (
+    Info,
+    Instance,
+    State,
+    _channel_one,
+    _preactivation,
+    _sphere,
+    channel,
+    damped_rows,
+    finish,
+    output_side,
+)
+from deeprg.perceptron.mp.bp import _weights as node_weights
 
 
 @njit(cache=True)
@@ -115,17 +126,8 @@ def init(inst: Instance, st: State) -> State:
 
 def _first_layer(inst: Instance, st: State, wp: np.ndarray) -> tuple[np.ndarray, ...]:
     """Weight layer 1 reads the clamped inputs (x = ±1: the two forms coincide)."""
-    from deeprg.perceptron.mp.bp import _preactivation, channel
-
     omega, V, _ = _preactivation(inst, st, 1)
     return channel(omega, V, wp, inst.kappa)
-
-
-def _output_side(inst: Instance, l: int, F: Sequence[np.ndarray]) -> np.ndarray:
-    """P(S_i = +1) of the output neurons of weight layer l from their downstream side."""
-    if l == inst.L:
-        return 0.5 * (1.0 + inst.SL)
-    return 0.5 * (1.0 + np.tanh(F[l - 1] + inst.side[l - 1]))
 
 
 def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
@@ -135,7 +137,7 @@ def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
     gs, dgs, us = [], [], []
     sums: list[np.ndarray | None] = []
     for l in range(1, L + 1):
-        wp = np.ascontiguousarray(_output_side(inst, l, st.field))
+        wp = np.ascontiguousarray(output_side(inst, l, st.field))
         if l == 1:
             g, dg, u = _first_layer(inst, st, wp)
             sums.append(None)
@@ -147,15 +149,10 @@ def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
         gs.append(d * st.g[l - 1] + (1 - d) * g)
         dgs.append(d * st.dg[l - 1] + (1 - d) * dg)
         us.append(u)
-    a_, v_, lam = [], [], []
-    for l in range(1, L + 1):
-        an, vn, ln = _weights(inst, st, l, gs[l - 1], dgs[l - 1], sums[l - 1])
-        a_.append(d * st.a[l - 1] + (1 - d) * an)
-        v_.append(d * st.v[l - 1] + (1 - d) * vn)
-        lam.append(ln)
+    new = [_weights(inst, st, l, gs[l - 1], dgs[l - 1], sums[l - 1]) for l in range(1, L + 1)]
     ups = [d * st.up[l - 1] + (1 - d) * us[l - 1] for l in range(1, L)]
     F = [_down_fields(inst.conn[l], st.h[l - 1], inst.widths[l]) for l in range(1, L)]
-    return finish(inst, st, (a_, v_, lam), F, ups, (gs, dgs))
+    return finish(inst, st, damped_rows(st, d, new), F, ups, (gs, dgs))
 
 
 def _weights(
@@ -166,9 +163,7 @@ def _weights(
     :func:`_constraints` (layer 1, clamped inputs: the node form's update)."""
     c = inst.c
     if l == 1:
-        from deeprg.perceptron.mp.bp import _weights as amp_weights
-
-        return amp_weights(inst, st, 1, g, dg, np.ones_like(st.m[0]))
+        return node_weights(inst, st, 1, g, dg, np.ones_like(st.m[0]))
     assert s is not None
     A = -(dg.sum(axis=1)[:, None] + s[2]) / c
     B = s[0] / np.sqrt(c) - st.a[l - 1] * s[1] / c
