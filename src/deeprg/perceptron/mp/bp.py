@@ -116,10 +116,41 @@ def _log_phi_ratio(x):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _channel_one(omega, V, w, kappa):  # pragma: no cover - compiled
-    """(g, g', u) of one constraint: z ~ N(omega, V), output neuron +1 with probability w."""
+    """(g, g', u) of one constraint: z ~ N(omega, V), output neuron +1 with probability w.
+    Linear space (one erfc, one exp, one log at κ = 0) where both Φ(x±) are normal numbers and
+    so are the weights w·Φ(x₊), (1 − w)·Φ(x₋); log space (:func:`_channel_log`) otherwise."""
     sd = math.sqrt(V)
     xp = (omega - kappa) / sd
     xm = (-omega - kappa) / sd
+    if xp > -30.0 and xm > -30.0:
+        if kappa == 0.0:  # Φ(x₋) = 1 − Φ(x₊): the smaller one from erfc, the other by 1 −
+            small = 0.5 * math.erfc(abs(xp) / math.sqrt(2.0))
+            Pp, Pm = (1.0 - small, small) if xp > 0.0 else (small, 1.0 - small)
+            phi_p = phi_m = math.exp(-0.5 * xp * xp) / math.sqrt(2.0 * math.pi)
+        else:
+            Pp = 0.5 * math.erfc(-xp / math.sqrt(2.0))
+            Pm = 0.5 * math.erfc(-xm / math.sqrt(2.0))
+            phi_p = math.exp(-0.5 * xp * xp) / math.sqrt(2.0 * math.pi)
+            phi_m = math.exp(-0.5 * xm * xm) / math.sqrt(2.0 * math.pi)
+        Wp = w * Pp
+        Wm = (1.0 - w) * Pm
+        tot = Wp + Wm
+        if tot > 1e-290:
+            g, dg = _channel_out(xp, xm, phi_p / Pp, phi_m / Pm, Wp / tot, Wm / tot, sd, V)
+            return g, dg, 0.5 * math.log(Pp / Pm)
+    return _channel_log(xp, xm, w, sd, V)
+
+
+@njit(cache=True)
+def _channel_out(xp, xm, rp, rm, wp, wm, sd, V):  # pragma: no cover - compiled
+    """(g, g') from the Mills ratios r± = φ(x±)/Φ(x±) and the weights w± of the two signs."""
+    g = (wp * rp - wm * rm) / sd
+    return g, -(wp * xp * rp + wm * xm * rm) / V - g * g
+
+
+@njit(cache=True)
+def _channel_log(xp, xm, w, sd, V):  # pragma: no cover - compiled
+    """:func:`_channel_one` in log space: stable at every x± and every w."""
     lp, rp = _log_phi_ratio(xp)
     lm, rm = _log_phi_ratio(xm)
     ap = math.log(w) + lp if w > 0.0 else -math.inf
@@ -128,10 +159,7 @@ def _channel_one(omega, V, w, kappa):  # pragma: no cover - compiled
     wp = math.exp(ap - top)
     wm = math.exp(am - top)
     tot = wp + wm
-    wp /= tot
-    wm /= tot
-    g = (wp * rp - wm * rm) / sd
-    dg = -(wp * xp * rp + wm * xm * rm) / V - g * g
+    g, dg = _channel_out(xp, xm, rp, rm, wp / tot, wm / tot, sd, V)
     return g, dg, 0.5 * (lp - lm)
 
 
