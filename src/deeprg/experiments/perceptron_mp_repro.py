@@ -57,29 +57,64 @@ _ATTRS = {
 }
 
 
-def _bp(Ls, alphas, cs, instances, seed, max_iter):
-    """BP on every (L, α, c, instance); arrays padded with NaN to the largest depth."""
-    from deeprg.perceptron.mp import MPConfig, solve
+_KEYS = ("converged", "residual", "drift", "nishimori_gap", "iterations", "elapsed_s")
+WORKERS = 2  # processes over the grid points (one BLAS thread each)
+
+
+def _solve_point(cfg):
+    """One grid point (a worker's task): the solver's Result."""
+    from deeprg.perceptron.mp import solve
+
+    return solve(cfg)
+
+
+def _bp(Ls, alphas, cs, instances, seed, max_iter, workers=WORKERS):
+    """BP on every (L, α, c, instance); arrays padded with NaN to the largest depth. The points
+    run in ``workers`` processes, the costliest (L·α·c³) first so that the two cores finish
+    together; every point's seed derives from (seed, L, α, c, instance) alone, so the result
+    does not depend on ``workers``."""
+    from deeprg.perceptron.mp import MPConfig
     from deeprg.seeds import derive_seed
 
     Lmax = max(Ls)
     shape = (len(Ls), len(alphas), len(cs), instances)
     out = {k: np.full((*shape, Lmax), np.nan) for k in ("Q", "Q_self")}
     out["q"] = np.full((*shape, Lmax + 1), np.nan)
-    for k in ("converged", "residual", "drift", "nishimori_gap", "iterations", "elapsed_s"):
+    for k in _KEYS:
         out[k] = np.full(shape, np.nan)
+    cfgs = {}
     for idx in np.ndindex(*shape):
         i, j, k, s = idx
         L, a, c = Ls[i], alphas[j], cs[k]
-        cfg = MPConfig(
+        cfgs[idx] = MPConfig(
             L=L, N=8 * c, c=c, alpha=a, max_iter=max_iter,
             seed=derive_seed(seed, L, round(10 * a), c, s),
         )  # fmt: skip
-        r = solve(cfg)
+    order = sorted(cfgs, key=lambda idx: -(cfgs[idx].L * cfgs[idx].alpha * cfgs[idx].c ** 3))
+    for idx, r in zip(order, _map(_solve_point, [cfgs[i] for i in order], workers), strict=True):
+        L = cfgs[idx].L
         out["Q"][idx][:L], out["Q_self"][idx][:L], out["q"][idx][: L + 1] = r.Q, r.Q_self, r.q
-        for key in ("converged", "residual", "drift", "nishimori_gap", "iterations", "elapsed_s"):
+        for key in _KEYS:
             out[key][idx] = float(getattr(r, key))
     return out
+
+
+def _map(fn, tasks, workers):
+    """``map(fn, tasks)`` in ``workers`` processes with one BLAS thread each (in this process
+    when workers = 1 or there is one task)."""
+    if workers <= 1 or len(tasks) <= 1:
+        return [fn(t) for t in tasks]
+    import multiprocessing as mp
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    from deeprg.parallel import one_blas_thread
+    from deeprg.perceptron.mp import MPConfig
+
+    fn(MPConfig(L=2, N=8, c=4, alpha=1.0, max_iter=2))  # compile once, before the fork
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=one_blas_thread) as ex:
+        return list(ex.map(fn, tasks))
 
 
 def _theory(Ls, alphas):
