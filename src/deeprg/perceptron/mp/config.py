@@ -70,7 +70,7 @@ class MPConfig(Config):
 
         # fields, magnetizations, g, g' per layer (L+1)·N·M and the edge gather of one layer
         n = 8.0 * (self.L + 1) * self.N * self.M * 10 + 8.0 * self.L * self.N * self.c * 8
-        if self.neurons == "cavity":  # the (N, M, c) messages to the input neurons
+        if self.neurons == "cavity":  # the (N, c, M) messages to the input neurons
             n += 8.0 * (self.L - 1) * self.N * self.M * self.c
         check_memory(f"message passing (L = {self.L}, N = {self.N}, M = {self.M})", n)
         return self
