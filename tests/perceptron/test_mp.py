@@ -329,3 +329,31 @@ def test_reproduction_grid_does_not_depend_on_workers() -> None:
     one, two = _bp(*args, workers=1), _bp(*args, workers=2)
     for key in ("Q", "q", "Q_self", "residual", "iterations", "converged"):
         np.testing.assert_array_equal(one[key], two[key])
+
+
+def test_reproduction_resumes_from_finished_points(tmp_path, monkeypatch) -> None:
+    """An interrupted grid resumes: finished points are read back (the solver is not called
+    again) with the same values; a point file recorded under another configuration is refused
+    in one line."""
+    import deeprg.perceptron.mp as mp_pkg
+    from deeprg.experiments.perceptron_mp_repro import _bp
+    from deeprg.results import save_checkpoint
+
+    args = ([2], [2.0], [6, 8], 1, 0, 30)
+    first = _bp(*args, workers=1, points=tmp_path)
+    files = sorted(tmp_path.glob("*.npz"))
+    assert len(files) == 2
+
+    def refuse(cfg):  # type: ignore[no-untyped-def]
+        raise AssertionError("solved again")
+
+    monkeypatch.setattr(mp_pkg, "solve", refuse)
+    again = _bp(*args, workers=1, points=tmp_path)
+    for key in ("Q", "q", "residual", "iterations"):
+        np.testing.assert_array_equal(first[key], again[key])
+
+    other = MPConfig(L=2, N=48, c=6, alpha=3.0)  # a different point's result under this name
+    target = files[0]
+    save_checkpoint(target, solve(MPConfig(L=2, N=48, c=6, alpha=2.0, max_iter=2)), other)
+    with pytest.raises(InputError, match=r"finished point .* alpha"):
+        _bp(*args, workers=1, points=tmp_path)

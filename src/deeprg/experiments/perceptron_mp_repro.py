@@ -10,6 +10,7 @@ name (``deeprg plot perceptron-message-passing.nc``).
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +62,36 @@ _KEYS = ("converged", "residual", "drift", "nishimori_gap", "iterations", "elaps
 WORKERS = 2  # processes over the grid points (one BLAS thread each)
 
 
-def _solve_point(cfg):
-    """One grid point (a worker's task): the solver's Result."""
+def _solve_point(task):
+    """One grid point (a worker's task ``(cfg, points)``): the solver's Result. With a folder
+    ``points`` the finished point is kept there as ``<config hash>.npz`` (configuration, hash
+    and package version inside) and read back instead of solved again: an interrupted run
+    resumes from its finished points; a file whose recorded configuration differs from the
+    point's is refused with one line."""
+    from deeprg.identity import config_hash
     from deeprg.perceptron.mp import solve
+    from deeprg.perceptron.mp.run import Result
+    from deeprg.results import load_checkpoint, save_checkpoint
 
-    return solve(cfg)
+    cfg, points = task
+    if points is None:
+        return solve(cfg)
+    path = Path(points) / f"{config_hash(cfg)}.npz"
+    hint = f"delete {points} or choose another --out"
+    done = load_checkpoint(path, cfg, types={"Result": Result}, what="finished point", hint=hint)
+    if done is not None:
+        return done
+    r = solve(cfg)
+    save_checkpoint(path, r, cfg)
+    return r
 
 
-def _bp(Ls, alphas, cs, instances, seed, max_iter, workers=WORKERS):
+def _bp(Ls, alphas, cs, instances, seed, max_iter, workers=WORKERS, points=None):
     """BP on every (L, α, c, instance); arrays padded with NaN to the largest depth. The points
     run in ``workers`` processes, the costliest (L·α·c³) first so that the two cores finish
     together; every point's seed derives from (seed, L, α, c, instance) alone, so the result
-    does not depend on ``workers``."""
+    does not depend on ``workers``. ``points``: folder of finished points (resume; see
+    :func:`_solve_point`)."""
     from deeprg.perceptron.mp import MPConfig
     from deeprg.seeds import derive_seed
 
@@ -91,7 +110,10 @@ def _bp(Ls, alphas, cs, instances, seed, max_iter, workers=WORKERS):
             seed=derive_seed(seed, L, round(10 * a), c, s),
         )  # fmt: skip
     order = sorted(cfgs, key=lambda idx: -(cfgs[idx].L * cfgs[idx].alpha * cfgs[idx].c ** 3))
-    for idx, r in zip(order, _map(_solve_point, [cfgs[i] for i in order], workers), strict=True):
+    if points is not None:
+        Path(points).mkdir(parents=True, exist_ok=True)
+    tasks = [(cfgs[i], points) for i in order]
+    for idx, r in zip(order, _map(_solve_point, tasks, workers), strict=True):
         L = cfgs[idx].L
         out["Q"][idx][:L], out["Q_self"][idx][:L], out["q"][idx][: L + 1] = r.Q, r.Q_self, r.q
         for key in _KEYS:
@@ -111,7 +133,7 @@ def _map(fn, tasks, workers):
     from deeprg.parallel import one_blas_thread
     from deeprg.perceptron.mp import MPConfig
 
-    fn(MPConfig(L=2, N=8, c=4, alpha=1.0, max_iter=2))  # compile once, before the fork
+    fn((MPConfig(L=2, N=8, c=4, alpha=1.0, max_iter=2), None))  # compile before the fork
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=one_blas_thread) as ex:
         return list(ex.map(fn, tasks))
@@ -168,7 +190,8 @@ def run(size: str, seed: int, out_dir: Path) -> ReproductionResult:
 
     p = SIZES[size]
     Ls, alphas, cs, n_inst = p["Ls"], p["alphas"], p["cs"], p["instances"]
-    bp = _bp(Ls, alphas, cs, n_inst, seed, p.get("max_iter", 500))
+    points = out_dir / f".{NAME}-points"  # finished points of an interrupted run
+    bp = _bp(Ls, alphas, cs, n_inst, seed, p.get("max_iter", 500), points=points)
     th, note = _theory(Ls, alphas)
     Lmax = max(Ls)
     ratio = _ratio(bp["Q"], Ls)
@@ -211,6 +234,7 @@ def run(size: str, seed: int, out_dir: Path) -> ReproductionResult:
         attrs={"h_b": H_B, "N_over_c": 8, "closure_B": note, "size": size},
     )
     annotate(ds, _ATTRS)
+    shutil.rmtree(points, ignore_errors=True)  # complete: a later run starts afresh
     return ReproductionResult(ds, [], _summary(ds), {"size": size, **p, "h_b": H_B})
 
 
