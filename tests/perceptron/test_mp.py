@@ -357,3 +357,17 @@ def test_reproduction_resumes_from_finished_points(tmp_path, monkeypatch) -> Non
     save_checkpoint(target, solve(MPConfig(L=2, N=48, c=6, alpha=2.0, max_iter=2)), other)
     with pytest.raises(InputError, match=r"finished point .* alpha"):
         _bp(*args, workers=1, points=tmp_path)
+
+
+def test_a_plateau_stops_early_and_says_so() -> None:
+    """L = 3, c = 16, α = 10 sits on a residual plateau (~4e-3): with ``stall`` the run stops
+    once its best residual has not fallen by 10 % from one window to the next and reports it;
+    with stall = 0 (the default) the same run goes to max_iter. A converging run is not
+    flagged."""
+    kw = {"L": 3, "N": 128, "c": 16, "alpha": 10.0}
+    r = solve(MPConfig(**kw, stall=60, max_iter=400))  # type: ignore[arg-type]
+    assert r.stalled and not r.converged and r.iterations < 400
+    full = solve(MPConfig(**kw, stall=0, max_iter=r.iterations + 40))  # type: ignore[arg-type]
+    assert not full.stalled and full.iterations == r.iterations + 40 and not full.converged
+    ok = solve(_l1(2.0, stall=60))
+    assert ok.converged and not ok.stalled

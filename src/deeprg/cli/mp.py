@@ -33,6 +33,8 @@ def mp(
         typer.echo(to_json(summary(res)))
         return
     state = "converged" if res.converged else "NOT converged"
+    if res.stalled:
+        state += f" (stalled: no 10 % progress of the residual over {config.stall} iterations)"
     typer.echo(
         f"{state}: {res.iterations} iterations, residual {res.residual:.2e} (tol "
         f"{config.tol:g}), overlap drift {res.drift:.1e} over the last 20 iterations, "

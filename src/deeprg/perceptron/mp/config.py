@@ -53,6 +53,13 @@ class MPConfig(Config):
     damping: float = Field(0.7, ge=0, lt=1, description="Weight of the old value per update.")
     tol: float = Field(1e-4, gt=0, description="Convergence: RMS change of means < tol.")
     max_iter: int = Field(500, ge=1, description="Most iterations.")
+    stall: int = Field(
+        0,
+        ge=0,
+        description="Stop, not converged, once the smallest residual of the last `stall` "
+        "iterations is above 0.9 times that of the `stall` before (0: off; a run may also "
+        "rise before it converges, e.g. random I/O from a random start).",
+    )
     seed: int = Field(0, ge=0, description="Seed of the instance and of the start.")
 
     @model_validator(mode="after")

@@ -24,6 +24,10 @@ VARS: dict[str, dict[str, str]] = {
     "q_self": var("neuron self-overlap", "mean over units and patterns of <S>^2"),
     "converged": var("converged", "1 if the RMS change of the means fell below tol"),
     "iterations": var("iterations", "message-passing iterations done", "iterations"),
+    "stalled": var(
+        "stalled",
+        "1 if stopped early: the residual did not fall by 10 % from one `stall` window to the next",
+    ),
     "residual": var("residual", "RMS change of the means at the last iteration"),
     "drift": var("overlap drift", "largest change of any overlap Q, q over the last 20 iterations"),
     "nishimori_gap": var(
@@ -47,6 +51,7 @@ def to_dataset(res: Result, cfg: MPConfig) -> Any:
             "q_self": ("layer", res.q_self),
             "converged": ((), np.int8(res.converged)),
             "iterations": ((), np.int64(res.iterations)),
+            "stalled": ((), np.int8(res.stalled)),
             "residual": ((), res.residual),
             "drift": ((), res.drift),
             "nishimori_gap": ((), res.nishimori_gap),
@@ -67,6 +72,7 @@ def summary(res: Result) -> dict[str, Any]:
         "nishimori_gap": res.nishimori_gap,
         "converged": res.converged,
         "iterations": res.iterations,
+        "stalled": res.stalled,
         "residual": res.residual,
         "drift": res.drift,
         "elapsed_s": res.elapsed_s,

@@ -22,7 +22,8 @@ class Result:
     = mean_i |m_i·S*_i|/M, and the self-overlaps ``Q_self`` = mean_i |a_i|²/c, ``q_self`` =
     mean m² that the Bayes-optimal (Nishimori) identities equate with them; ``nishimori_gap``
     = the largest |Q − Q_self| or |q − q_self| over the layers. Random I/O: Q, q are the
-    self-overlaps (no teacher) and the gap is NaN. ``drift``: see :func:`iterate`."""
+    self-overlaps (no teacher) and the gap is NaN. ``drift``, ``stalled``: see
+    :func:`iterate`."""
 
     Q: np.ndarray
     q: np.ndarray
@@ -34,6 +35,7 @@ class Result:
     residual: float
     drift: float
     elapsed_s: float
+    stalled: bool = False
 
 
 def overlaps(inst: Instance, st: State) -> tuple[np.ndarray, ...]:
@@ -64,33 +66,45 @@ def build(cfg: MPConfig) -> tuple[Instance, State]:
 DRIFT_WINDOW = 20  # iterations over which the overlap drift is measured
 
 
-def iterate(inst: Instance, st: State, cfg: MPConfig) -> tuple[State, int, float, float]:
+def iterate(inst: Instance, st: State, cfg: MPConfig) -> tuple[State, int, float, float, bool]:
     """Damped iteration until the RMS change of the means falls below ``tol`` (§6.4); returns
-    the last state, the iterations done, the last residual (NaN: the iteration blew up) and the
+    the last state, the iterations done, the last residual (NaN: the iteration blew up), the
     drift: the largest change of any overlap over the last :data:`DRIFT_WINDOW` iterations
-    (small drift with a large residual: a few units oscillate, the overlaps do not)."""
+    (small drift with a large residual: a few units oscillate, the overlaps do not), and
+    whether the run stalled: stopped early because the smallest residual of the last
+    ``cfg.stall`` iterations was above 0.9 times that of the ``cfg.stall`` before them (off by
+    default: a run that converges in the end may first rise, as random I/O does from a random
+    start; a teacher run that does not converge sits on a plateau, BENCHMARKS.md)."""
     res = np.inf
     hist: list[np.ndarray] = []
+    resid: list[float] = []
+    stalled = False
+    W = cfg.stall
     step = cavity.step if cfg.neurons == "cavity" else bp.step
     while len(hist) == 0 or len(hist) < cfg.max_iter:
         st, info = step(inst, st, cfg.damping)
         res = info.residual
         hist.append(np.concatenate(overlaps(inst, st)[:2]))
+        resid.append(res)
         if not np.isfinite(res) or res < cfg.tol:
+            break
+        if W and len(resid) >= 2 * W and min(resid[-W:]) > 0.9 * min(resid[-2 * W : -W]):
+            stalled = True
             break
     window = hist[-DRIFT_WINDOW - 1 :]
     drift = float(np.abs(window[-1] - window[0]).max()) if len(window) > 1 else np.nan
-    return st, len(hist), res, drift
+    return st, len(hist), res, drift, stalled
 
 
 def solve(cfg: MPConfig) -> Result:
     """One instance to its fixed point: overlaps and the convergence report."""
     t0 = time.perf_counter()
     inst, st = build(cfg)
-    st, its, res, drift = iterate(inst, st, cfg)
+    st, its, res, drift, stalled = iterate(inst, st, cfg)
     Q, q, Qs, qs = overlaps(inst, st)
     gap = np.nan
     if cfg.scenario == "teacher":
         gap = float(max(np.abs(Q - Qs).max(), np.abs(q - qs).max()))
     ok = bool(np.isfinite(res) and res < cfg.tol)
-    return Result(Q, q, Qs, qs, gap, ok, its, float(res), drift, time.perf_counter() - t0)
+    elapsed = time.perf_counter() - t0
+    return Result(Q, q, Qs, qs, gap, ok, its, float(res), drift, elapsed, stalled)
