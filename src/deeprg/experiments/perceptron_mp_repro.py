@@ -60,6 +60,7 @@ _ATTRS = {
 
 _KEYS = ("converged", "residual", "drift", "nishimori_gap", "iterations", "elapsed_s")
 WORKERS = 2  # processes over the grid points (one BLAS thread each)
+STALL = 100  # a point whose residual makes no 10 % progress over 100 iterations stops (plateau)
 
 
 def _solve_point(task):
@@ -106,7 +107,7 @@ def _bp(Ls, alphas, cs, instances, seed, max_iter, workers=WORKERS, points=None)
         i, j, k, s = idx
         L, a, c = Ls[i], alphas[j], cs[k]
         cfgs[idx] = MPConfig(
-            L=L, N=8 * c, c=c, alpha=a, max_iter=max_iter,
+            L=L, N=8 * c, c=c, alpha=a, max_iter=max_iter, stall=STALL,
             seed=derive_seed(seed, L, round(10 * a), c, s),
         )  # fmt: skip
     order = sorted(cfgs, key=lambda idx: -(cfgs[idx].L * cfgs[idx].alpha * cfgs[idx].c ** 3))
@@ -239,19 +240,25 @@ def run(size: str, seed: int, out_dir: Path) -> ReproductionResult:
 
 
 def _summary(ds: Any) -> str:
+    """One line per (L, α); a ratio marked * comes from a c where some instance did not
+    converge (its value depends on where the iteration stopped), and so does a fit using it."""
     lines = [f"BP converged on {int(np.nansum(ds['converged']))}/{ds['converged'].size} instances"]
     for L in ds["L"].values:
         for a in ds["alpha"].values:
             d = ds.sel(L=L, alpha=a)
+            ok = (d["converged"] == 1).all("instance").values
             r = " ".join(
-                f"c={int(c)}:{float(v):.3f}"
-                for c, v in zip(ds["c"].values, d["ratio_mean"].values, strict=True)
+                f"c={int(c)}:{float(v):.3f}{'' if good else '*'}"
+                for c, v, good in zip(ds["c"].values, d["ratio_mean"].values, ok, strict=True)
             )
+            fit = f"{float(d['ratio_extrap']):.3f}{'' if ok.all() else '*'}"
             lines.append(
-                f"L={int(L)} α={float(a):g}: Q(1)/Q(L) {r} → 1/c=0: {float(d['ratio_extrap']):.3f}"
+                f"L={int(L)} α={float(a):g}: Q(1)/Q(L) {r} → 1/c=0: {fit}"
                 f" | closure A {float(d['ratio_A']):.3f}, A+field {float(d['ratio_A_field']):.3f},"
                 f" B {float(d['ratio_B']):.3f}, B+field {float(d['ratio_B_field']):.3f}"
             )
+    if not bool((ds["converged"] == 1).all()):
+        lines.append("* not converged at that c (some instance): the value is not a fixed point's")
     return "\n".join(lines)
 
 
@@ -268,6 +275,8 @@ def plot(ds: Any, path: Path) -> Path:
         d = ds.sel(L=L, alpha=a)
         lab = f"L={int(L)} α={float(a):g}"
         ax[0].plot(x, d["ratio_mean"], "o-", color=col, label=lab)
+        bad = ~(d["converged"] == 1).all("instance").values
+        ax[0].plot(x[bad], d["ratio_mean"].values[bad], "o", color=col, mfc="white")
         ax[0].plot([0.0], [float(d["ratio_extrap"])], "s", color=col, mfc="none")
         ax[0].plot([0.0], [float(d["ratio_B_field"])], "x", color=col, ms=9)
         Lw = np.arange(1, int(L) + 1)
@@ -278,7 +287,9 @@ def plot(ds: Any, path: Path) -> Path:
     ax[0].axhline(1.0, color="k", lw=0.8, label="closure A (reflection symmetric)")
     ax[0].set_xlabel("1/c")
     ax[0].set_ylabel("Q(1)/Q(L)")
-    ax[0].set_title("squares: fit at 1/c = 0; crosses: closure B with h_b", fontsize=9)
+    ax[0].set_title(
+        "squares: fit at 1/c = 0; crosses: closure B with h_b; hollow: not converged", fontsize=9
+    )
     ax[0].legend(fontsize=6)
     ax[1].set_xlabel("weight layer l")
     ax[1].set_ylabel("Q(l)")
