@@ -27,10 +27,10 @@ from deeprg.perceptron.mp.run import build
 def per_iteration(cfg: MPConfig, n: int = 5) -> float:
     inst, st = build(cfg)
     step = cavity.step if cfg.neurons == "cavity" else bp.step
-    st, _ = step(inst, st, cfg.damping)  # compile + warm up
+    st, _ = step(inst, st, cfg.damping_factor)  # compile + warm up
     t = time.perf_counter()
     for _ in range(n):
-        st, _ = step(inst, st, cfg.damping)
+        st, _ = step(inst, st, cfg.damping_factor)
     return (time.perf_counter() - t) / n
 
 

@@ -371,3 +371,15 @@ def test_a_plateau_stops_early_and_says_so() -> None:
     assert not full.stalled and full.iterations == r.iterations + 40 and not full.converged
     ok = solve(_l1(2.0, stall=60))
     assert ok.converged and not ok.stalled
+
+
+def test_forward_and_parallel_schedules_reach_one_fixed_point() -> None:
+    """The forward schedule (each layer's constraints see the upstream fields just sent from
+    below, damping 0.5) and the parallel one (damping 0.7) are two iterations of the same
+    equations: one fixed point, the forward one in fewer iterations (measured 107 vs 164)."""
+    kw = {"L": 4, "N": 128, "c": 16, "alpha": 5.0}
+    fwd = solve(MPConfig(**kw))  # type: ignore[arg-type]
+    par = solve(MPConfig(**kw, schedule="parallel"))  # type: ignore[arg-type]
+    assert fwd.converged and par.converged
+    assert np.abs(fwd.Q - par.Q).max() < 2e-3 and np.abs(fwd.q - par.q).max() < 2e-3
+    assert fwd.iterations < par.iterations

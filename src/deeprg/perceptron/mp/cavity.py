@@ -187,11 +187,17 @@ def _first_layer(inst: Instance, st: State, wp: np.ndarray) -> tuple[np.ndarray,
     return channel(omega, V, wp, inst.kappa)
 
 
-def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
-    """One parallel damped update (new = (1 − d)·update + d·old) of every message. The messages
-    ``h`` of ``st`` (the bulk of the memory) are updated in place."""
+def step(
+    inst: Instance, st: State, damping: float, schedule: str = "forward"
+) -> tuple[State, Info]:
+    """One damped update (new = (1 − d)·update + d·old) of every message, layer by layer from
+    the input. ``schedule`` "forward": the constraints of weight layer l see the upstream
+    fields that layer l − 1 has just sent in this sweep (the rest from the previous iterate);
+    "parallel": everything from the previous iterate. The messages ``h`` of ``st`` (the bulk
+    of the memory) are updated in place."""
     L, d = inst.L, damping
-    gs, dgs, us = [], [], []
+    gs, dgs = [], []
+    ups = list(st.up)
     sums: list[np.ndarray | None] = []
     for l in range(1, L + 1):
         wp = np.ascontiguousarray(output_side(inst, l, st.field))
@@ -199,15 +205,16 @@ def step(inst: Instance, st: State, damping: float) -> tuple[State, Info]:
             g, dg, u = _first_layer(inst, st, wp)
             sums.append(None)
         else:
-            H = np.ascontiguousarray(st.up[l - 2] + st.field[l - 2] + inst.side[l - 2])
+            up = ups[l - 2] if schedule == "forward" else st.up[l - 2]
+            H = np.ascontiguousarray(up + st.field[l - 2] + inst.side[l - 2])
             args = (st.a[l - 1], st.v[l - 1], st.h[l - 2], H, st.g[l - 1], st.dg[l - 1], wp)
             g, dg, u, s = _constraints(inst.conn[l - 1], *args, inst.kappa, d)
             sums.append(s)
         gs.append(d * st.g[l - 1] + (1 - d) * g)
         dgs.append(d * st.dg[l - 1] + (1 - d) * dg)
-        us.append(u)
+        if l < L:
+            ups[l - 1] = d * st.up[l - 1] + (1 - d) * u
     new = [_weights(inst, st, l, gs[l - 1], dgs[l - 1], sums[l - 1]) for l in range(1, L + 1)]
-    ups = [d * st.up[l - 1] + (1 - d) * us[l - 1] for l in range(1, L)]
     F = [_down_fields(inst.conn[l], st.h[l - 1], inst.widths[l]) for l in range(1, L)]
     return finish(inst, st, damped_rows(st, d, new), F, ups, (gs, dgs))
 

@@ -50,7 +50,19 @@ class MPConfig(Config):
         description="Hidden-neuron messages: cavity (one magnetization per edge, §6.8) or amp "
         "(Onsager-corrected node magnetizations, §6.3; less memory, wanders at alpha >= 10).",
     )
-    damping: float = Field(0.7, ge=0, lt=1, description="Weight of the old value per update.")
+    damping: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="Weight of the old value per update (default 0.5 for cavity with the "
+        "forward schedule, 0.7 otherwise).",
+    )
+    schedule: Literal["forward", "parallel"] = Field(
+        "forward",
+        description="Update order of the cavity form: forward (each layer's constraints see the "
+        "upstream fields the layer below has just sent) or parallel (all from the previous "
+        "iterate). The amp form is always parallel.",
+    )
     tol: float = Field(1e-4, gt=0, description="Convergence: RMS change of means < tol.")
     max_iter: int = Field(500, ge=1, description="Most iterations.")
     stall: int = Field(
@@ -85,6 +97,13 @@ class MPConfig(Config):
     @property
     def M(self) -> int:
         return round(self.alpha * self.c)
+
+    @property
+    def damping_factor(self) -> float:
+        """The damping actually used (``damping`` or its default for the form and schedule)."""
+        if self.damping is not None:
+            return self.damping
+        return 0.5 if self.neurons == "cavity" and self.schedule == "forward" else 0.7
 
     @property
     def h_b(self) -> float:

@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from deeprg.perceptron.mp import bp, cavity
-from deeprg.perceptron.mp.bp import Instance, State, init_state, make_instance
+from deeprg.perceptron.mp.bp import Info, Instance, State, init_state, make_instance
 from deeprg.perceptron.mp.config import MPConfig
 
 
@@ -80,9 +82,12 @@ def iterate(inst: Instance, st: State, cfg: MPConfig) -> tuple[State, int, float
     resid: list[float] = []
     stalled = False
     W = cfg.stall
-    step = cavity.step if cfg.neurons == "cavity" else bp.step
+    d = cfg.damping_factor
+    step: Callable[[Instance, State, float], tuple[State, Info]] = bp.step
+    if cfg.neurons == "cavity":
+        step = partial(cavity.step, schedule=cfg.schedule)
     while len(hist) == 0 or len(hist) < cfg.max_iter:
-        st, info = step(inst, st, cfg.damping)
+        st, info = step(inst, st, d)
         res = info.residual
         hist.append(np.concatenate(overlaps(inst, st)[:2]))
         resid.append(res)
