@@ -60,7 +60,7 @@ _ATTRS = {
 
 _KEYS = ("converged", "residual", "drift", "nishimori_gap", "iterations", "elapsed_s")
 WORKERS = 2  # processes over the grid points (one BLAS thread each)
-STALL = 100  # a point whose residual makes no 10 % progress over 100 iterations stops (plateau)
+STALL = 50  # at the last damping level, no 10 % progress over 50 iterations stops a point
 
 
 def _solve_point(task):

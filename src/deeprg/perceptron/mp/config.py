@@ -54,8 +54,8 @@ class MPConfig(Config):
         None,
         ge=0,
         lt=1,
-        description="Weight of the old value per update (default 0.5 for cavity with the "
-        "forward schedule, 0.7 otherwise).",
+        description="Weight of the old value per update (default: cavity forward starts at 0.5 "
+        "and raises it to 0.7, 0.85 on a residual plateau; otherwise 0.7).",
     )
     schedule: Literal["forward", "parallel"] = Field(
         "forward",
@@ -69,8 +69,8 @@ class MPConfig(Config):
         0,
         ge=0,
         description="Stop, not converged, once the smallest residual of the last `stall` "
-        "iterations is above 0.9 times that of the `stall` before (0: off; a run may also "
-        "rise before it converges, e.g. random I/O from a random start).",
+        "iterations is above 0.9 times that of the `stall` before, at the last damping level "
+        "(0: off; a run may also rise before it converges, e.g. random I/O from a random start).",
     )
     seed: int = Field(0, ge=0, description="Seed of the instance and of the start.")
 
@@ -100,7 +100,8 @@ class MPConfig(Config):
 
     @property
     def damping_factor(self) -> float:
-        """The damping actually used (``damping`` or its default for the form and schedule)."""
+        """The damping set (``damping``), else the first level of the form's default (the
+        default cavity forward iteration raises it on a plateau, see ``run.iterate``)."""
         if self.damping is not None:
             return self.damping
         return 0.5 if self.neurons == "cavity" and self.schedule == "forward" else 0.7

@@ -24,6 +24,7 @@ VARS: dict[str, dict[str, str]] = {
     "q_self": var("neuron self-overlap", "mean over units and patterns of <S>^2"),
     "converged": var("converged", "1 if the RMS change of the means fell below tol"),
     "iterations": var("iterations", "message-passing iterations done", "iterations"),
+    "damping": var("damping", "weight of the old value in the last iteration's update"),
     "stalled": var(
         "stalled",
         "1 if stopped early: the residual did not fall by 10 % from one `stall` window to the next",
@@ -52,6 +53,7 @@ def to_dataset(res: Result, cfg: MPConfig) -> Any:
             "converged": ((), np.int8(res.converged)),
             "iterations": ((), np.int64(res.iterations)),
             "stalled": ((), np.int8(res.stalled)),
+            "damping": ((), res.damping),
             "residual": ((), res.residual),
             "drift": ((), res.drift),
             "nishimori_gap": ((), res.nishimori_gap),
@@ -73,6 +75,7 @@ def summary(res: Result) -> dict[str, Any]:
         "converged": res.converged,
         "iterations": res.iterations,
         "stalled": res.stalled,
+        "damping": res.damping,
         "residual": res.residual,
         "drift": res.drift,
         "elapsed_s": res.elapsed_s,

@@ -24,7 +24,7 @@ class Result:
     = mean_i |m_i·S*_i|/M, and the self-overlaps ``Q_self`` = mean_i |a_i|²/c, ``q_self`` =
     mean m² that the Bayes-optimal (Nishimori) identities equate with them; ``nishimori_gap``
     = the largest |Q − Q_self| or |q − q_self| over the layers. Random I/O: Q, q are the
-    self-overlaps (no teacher) and the gap is NaN. ``drift``, ``stalled``: see
+    self-overlaps (no teacher) and the gap is NaN. ``drift``, ``stalled``, ``damping``: see
     :func:`iterate`."""
 
     Q: np.ndarray
@@ -38,6 +38,7 @@ class Result:
     drift: float
     elapsed_s: float
     stalled: bool = False
+    damping: float = np.nan  # of the last iteration
 
 
 def overlaps(inst: Instance, st: State) -> tuple[np.ndarray, ...]:
@@ -68,48 +69,70 @@ def build(cfg: MPConfig) -> tuple[Instance, State]:
 DRIFT_WINDOW = 20  # iterations over which the overlap drift is measured
 
 
-def iterate(inst: Instance, st: State, cfg: MPConfig) -> tuple[State, int, float, float, bool]:
+ADAPT_WINDOW = 50  # iterations per window of the damping rule
+ADAPTIVE_DAMPING = (0.5, 0.7, 0.85)  # the default cavity forward iteration's damping levels
+
+
+def _no_progress(resid: list[float], w: int) -> bool:
+    """The smallest residual of the last ``w`` iterations is above 0.9 times that of the ``w``
+    before them (a plateau)."""
+    return min(resid[-w:]) > 0.9 * min(resid[-2 * w : -w])
+
+
+def iterate(
+    inst: Instance, st: State, cfg: MPConfig
+) -> tuple[State, int, float, float, bool, float]:
     """Damped iteration until the RMS change of the means falls below ``tol`` (§6.4); returns
     the last state, the iterations done, the last residual (NaN: the iteration blew up), the
     drift: the largest change of any overlap over the last :data:`DRIFT_WINDOW` iterations
-    (small drift with a large residual: a few units oscillate, the overlaps do not), and
-    whether the run stalled: stopped early because the smallest residual of the last
-    ``cfg.stall`` iterations was above 0.9 times that of the ``cfg.stall`` before them (off by
-    default: a run that converges in the end may first rise, as random I/O does from a random
-    start; a teacher run that does not converge sits on a plateau, BENCHMARKS.md)."""
+    (small drift with a large residual: a few units oscillate, the overlaps do not), whether
+    the run stalled, and the damping of the last iteration.
+
+    The default cavity iteration (forward schedule, ``damping`` unset) starts at damping 0.5
+    and raises it along :data:`ADAPTIVE_DAMPING` whenever the residual makes no progress over
+    :data:`ADAPT_WINDOW` iterations (:func:`_no_progress`): at c ≥ 32 it converges at 0.5,
+    at c = 16 some instances oscillate there and converge at 0.7. ``cfg.stall = W`` (off by
+    default) stops the run, reported as stalled, once the damping is at its last level and
+    the residual has made no progress over W iterations (a run may rise before it converges,
+    as random I/O does from a random start)."""
     res = np.inf
     hist: list[np.ndarray] = []
     resid: list[float] = []
     stalled = False
-    W = cfg.stall
-    d = cfg.damping_factor
+    adaptive = cfg.damping is None and cfg.neurons == "cavity" and cfg.schedule == "forward"
+    levels = ADAPTIVE_DAMPING if adaptive else (cfg.damping_factor,)
+    level, since = 0, 0  # damping level and iterations at it
     step: Callable[[Instance, State, float], tuple[State, Info]] = bp.step
     if cfg.neurons == "cavity":
         step = partial(cavity.step, schedule=cfg.schedule)
     while len(hist) == 0 or len(hist) < cfg.max_iter:
-        st, info = step(inst, st, d)
+        st, info = step(inst, st, levels[level])
         res = info.residual
         hist.append(np.concatenate(overlaps(inst, st)[:2]))
         resid.append(res)
+        since += 1
         if not np.isfinite(res) or res < cfg.tol:
             break
-        if W and len(resid) >= 2 * W and min(resid[-W:]) > 0.9 * min(resid[-2 * W : -W]):
+        if level + 1 < len(levels):
+            if since >= 2 * ADAPT_WINDOW and _no_progress(resid, ADAPT_WINDOW):
+                level, since = level + 1, 0
+        elif cfg.stall and since >= 2 * cfg.stall and _no_progress(resid, cfg.stall):
             stalled = True
             break
     window = hist[-DRIFT_WINDOW - 1 :]
     drift = float(np.abs(window[-1] - window[0]).max()) if len(window) > 1 else np.nan
-    return st, len(hist), res, drift, stalled
+    return st, len(hist), res, drift, stalled, levels[level]
 
 
 def solve(cfg: MPConfig) -> Result:
     """One instance to its fixed point: overlaps and the convergence report."""
     t0 = time.perf_counter()
     inst, st = build(cfg)
-    st, its, res, drift, stalled = iterate(inst, st, cfg)
+    st, its, res, drift, stalled, damping = iterate(inst, st, cfg)
     Q, q, Qs, qs = overlaps(inst, st)
     gap = np.nan
     if cfg.scenario == "teacher":
         gap = float(max(np.abs(Q - Qs).max(), np.abs(q - qs).max()))
     ok = bool(np.isfinite(res) and res < cfg.tol)
     elapsed = time.perf_counter() - t0
-    return Result(Q, q, Qs, qs, gap, ok, its, float(res), drift, elapsed, stalled)
+    return Result(Q, q, Qs, qs, gap, ok, its, float(res), drift, elapsed, stalled, damping)
