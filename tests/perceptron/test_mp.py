@@ -383,3 +383,19 @@ def test_forward_and_parallel_schedules_reach_one_fixed_point() -> None:
     assert fwd.converged and par.converged
     assert np.abs(fwd.Q - par.Q).max() < 2e-3 and np.abs(fwd.q - par.q).max() < 2e-3
     assert fwd.iterations < par.iterations
+
+
+def test_adaptive_damping_rescues_an_oscillating_instance() -> None:
+    """An instance that oscillates at damping 0.5 (L = 3, c = 16, α = 5, the reproduction's
+    seed): with damping fixed at 0.5 it does not converge in 500 iterations; the default
+    iteration raises the damping on the plateau and converges, to the parallel schedule's
+    fixed point."""
+    from deeprg.seeds import derive_seed
+
+    kw = {"L": 3, "N": 128, "c": 16, "alpha": 5.0, "seed": derive_seed(0, 3, 50, 16, 0)}
+    fixed = solve(MPConfig(**kw, damping=0.5))  # type: ignore[arg-type]
+    adapt = solve(MPConfig(**kw))  # type: ignore[arg-type]
+    par = solve(MPConfig(**kw, schedule="parallel"))  # type: ignore[arg-type]
+    assert not fixed.converged and fixed.damping == 0.5
+    assert adapt.converged and adapt.damping > 0.5
+    assert np.abs(adapt.Q - par.Q).max() < 2e-3
