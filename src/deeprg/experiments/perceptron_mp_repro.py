@@ -262,6 +262,19 @@ def _summary(ds: Any) -> str:
     return "\n".join(lines)
 
 
+def _ratio_range(ds: Any) -> tuple[float, float]:
+    """y-range of the ratio panel: the converged points, closure B and A's 1, with a margin
+    (a non-converged point far off is left outside rather than squashing the rest)."""
+    ok = (ds["converged"] == 1).all("instance")
+    vals = np.concatenate(
+        [ds["ratio_mean"].where(ok).values.ravel(), ds["ratio_B_field"].values.ravel(), [1.0]]
+    )
+    vals = vals[np.isfinite(vals)]
+    lo, hi = float(vals.min()), float(vals.max())
+    pad = 0.1 * max(hi - lo, 0.05)
+    return lo - pad, hi + pad
+
+
 @register_plot(NAME)
 def plot(ds: Any, path: Path) -> Path:
     """Left: Q(1)/Q(L) against 1/c per (L, α) with the fit to 1/c = 0 and the closures'
@@ -281,10 +294,13 @@ def plot(ds: Any, path: Path) -> Path:
         ax[0].plot([0.0], [float(d["ratio_B_field"])], "x", color=col, ms=9)
         Lw = np.arange(1, int(L) + 1)
         prof = d["Q"].sel(c=cs.max()).mean("instance").values[: int(L)]
-        ax[1].plot(Lw, prof, "o-", color=col, label=f"BP {lab}, c={int(cs.max())}")
+        top_ok = not bad[-1]
+        style = {"mfc": col if top_ok else "white", "alpha": 1.0 if top_ok else 0.4}
+        ax[1].plot(Lw, prof, "o-", color=col, label=f"BP {lab}, c={int(cs.max())}", **style)
         ax[1].plot(Lw, d["Q_A_field"].values[: int(L)], "--", color=col)
         ax[1].plot(Lw, d["Q_B_field"].values[: int(L)], ":", color=col)
     ax[0].axhline(1.0, color="k", lw=0.8, label="closure A (reflection symmetric)")
+    ax[0].set_ylim(*_ratio_range(ds))
     ax[0].set_xlabel("1/c")
     ax[0].set_ylabel("Q(1)/Q(L)")
     ax[0].set_title(
