@@ -8,6 +8,10 @@ and limits the already-loaded thread pools with ``threadpoolctl``.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -19,3 +23,20 @@ def one_blas_thread() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+
+
+@contextmanager
+def process_pool(workers: int, start: str | None = None) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` processes with one BLAS thread each (:func:`one_blas_thread`), started by
+    ``start`` (default: fork on Linux, so that compiled kernels are inherited; spawn elsewhere);
+    on leaving, waits for the running tasks and cancels the pending ones."""
+    import multiprocessing as mp
+
+    method = start or ("fork" if sys.platform.startswith("linux") else "spawn")
+    ex = ProcessPoolExecutor(
+        workers, mp_context=mp.get_context(method), initializer=one_blas_thread
+    )
+    try:
+        yield ex
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)

@@ -127,16 +127,11 @@ def _map(fn, tasks, workers):
     when workers = 1 or there is one task)."""
     if workers <= 1 or len(tasks) <= 1:
         return [fn(t) for t in tasks]
-    import multiprocessing as mp
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
-
-    from deeprg.parallel import one_blas_thread
+    from deeprg.parallel import process_pool
     from deeprg.perceptron.mp import MPConfig
 
     fn((MPConfig(L=2, N=8, c=4, alpha=1.0, max_iter=2), None))  # compile before the fork
-    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=one_blas_thread) as ex:
+    with process_pool(workers) as ex:
         return list(ex.map(fn, tasks))
 
 

@@ -26,7 +26,7 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ import numpy as np
 
 from deeprg import __version__
 from deeprg.errors import InputError
-from deeprg.parallel import THREAD_VARS, one_blas_thread
+from deeprg.parallel import THREAD_VARS, process_pool
 from deeprg.results import atomic_write_text, check_writable, to_json
 from deeprg.sweep.spec import SweepSpec, validate_spec
 
@@ -266,14 +266,8 @@ def make_executor(
         raise InputError(f"executor must be 'local' or 'dask', got {kind!r}")
     for v in THREAD_VARS:
         os.environ.setdefault(v, "1")
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=one_blas_thread)
-    try:
+    with process_pool(workers) as ex:
         yield ex
-    finally:
-        ex.shutdown(wait=True, cancel_futures=True)
 
 
 def run_sweep(

@@ -16,7 +16,6 @@ samples only.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -150,12 +149,9 @@ def run_mc(
     try:
         if workers > 1:
             _warm_up()
-            import multiprocessing as mp
+            from deeprg.parallel import process_pool
 
-            from deeprg.parallel import one_blas_thread
-
-            ctx = mp.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=one_blas_thread) as ex:
+            with process_pool(workers, start="fork") as ex:
                 for idx, res in ex.map(_run_one, tasks):
                     results[idx] = res
                     if bar is not None and task is not None:

@@ -11,6 +11,9 @@ from pydantic import Field, model_validator
 from deeprg.config import Config
 from deeprg.errors import InputError
 
+ADAPTIVE_DAMPING = (0.5, 0.7, 0.85)  # levels of the default cavity forward iteration (§6.4)
+PARALLEL_DAMPING = 0.7  # default of the parallel schedules (node form, cavity parallel)
+
 
 class MPConfig(Config):
     """Message passing on one sparse instance (L counts weight layers; neuron layers 0..L).
@@ -104,7 +107,13 @@ class MPConfig(Config):
         default cavity forward iteration raises it on a plateau, see ``run.iterate``)."""
         if self.damping is not None:
             return self.damping
-        return 0.5 if self.neurons == "cavity" and self.schedule == "forward" else 0.7
+        return ADAPTIVE_DAMPING[0] if self.adaptive_damping else PARALLEL_DAMPING
+
+    @property
+    def adaptive_damping(self) -> bool:
+        """Whether the damping follows :data:`ADAPTIVE_DAMPING` (the default cavity forward
+        iteration, ``damping`` unset)."""
+        return self.damping is None and self.neurons == "cavity" and self.schedule == "forward"
 
     @property
     def h_b(self) -> float:

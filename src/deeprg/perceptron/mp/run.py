@@ -13,7 +13,7 @@ import numpy as np
 
 from deeprg.perceptron.mp import bp, cavity
 from deeprg.perceptron.mp.bp import Info, Instance, State, init_state, make_instance
-from deeprg.perceptron.mp.config import MPConfig
+from deeprg.perceptron.mp.config import ADAPTIVE_DAMPING, MPConfig
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,6 @@ DRIFT_WINDOW = 20  # iterations over which the overlap drift is measured
 
 
 ADAPT_WINDOW = 50  # iterations per window of the damping rule
-ADAPTIVE_DAMPING = (0.5, 0.7, 0.85)  # the default cavity forward iteration's damping levels
 
 
 def _no_progress(resid: list[float], w: int) -> bool:
@@ -99,8 +98,7 @@ def iterate(
     hist: list[np.ndarray] = []
     resid: list[float] = []
     stalled = False
-    adaptive = cfg.damping is None and cfg.neurons == "cavity" and cfg.schedule == "forward"
-    levels = ADAPTIVE_DAMPING if adaptive else (cfg.damping_factor,)
+    levels = ADAPTIVE_DAMPING if cfg.adaptive_damping else (cfg.damping_factor,)
     level, since = 0, 0  # damping level and iterations at it
     step: Callable[[Instance, State, float], tuple[State, Info]] = bp.step
     if cfg.neurons == "cavity":
